@@ -1,0 +1,3 @@
+"""Gembalog: journey logging for the customer gemba."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The demo organisation for `gembalog demo` (see generator.py)."""

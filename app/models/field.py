@@ -1,0 +1,120 @@
+"""What observers record: visits, observations, pain point tags, attachments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import new_id, utc_column, utcnow
+from app.models.catalogue import fk
+
+
+class Channel(StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    web = "web"
+    app = "app"
+    chat = "chat"
+    email = "email"
+    mail = "mail"
+    other = "other"
+
+
+class Visit(SQLModel, table=True):
+    __tablename__ = "visits"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    observer_id: uuid.UUID = Field(sa_column=fk("users.id"))
+    site_id: uuid.UUID | None = Field(default=None, sa_column=fk("sites.id", nullable=True))
+    channel: str | None = Field(default=None, max_length=16)
+    started_at: datetime = Field(sa_column=utc_column(index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    customers_observed: int | None = Field(default=None, ge=0)
+    purpose: str = Field(default="", max_length=1000)
+    notes: str = Field(default="", max_length=10000)
+    payload_hash: str = Field(
+        default="", max_length=64, description="Of the create payload, for replays."
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Observation(SQLModel, table=True):
+    __tablename__ = "observations"
+    __table_args__ = (
+        sa.Index("ix_observations_observed_at_id", "observed_at", "id"),
+        sa.Index("ix_observations_journey_id_observed_at", "journey_id", "observed_at"),
+        # The list's keyset order: newest logged first.
+        sa.Index("ix_observations_created_at_id", "created_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    journey_id: uuid.UUID = Field(sa_column=fk("journeys.id", index=False))
+    visit_id: uuid.UUID | None = Field(default=None, sa_column=fk("visits.id", nullable=True))
+    site_id: uuid.UUID | None = Field(default=None, sa_column=fk("sites.id", nullable=True))
+    observer_id: uuid.UUID = Field(sa_column=fk("users.id"))
+    channel: str | None = Field(default=None, max_length=16)
+    observed_at: datetime = Field(sa_column=utc_column())
+    note: str = Field(default="", max_length=10000)
+    customer_goal: str = Field(default="", max_length=2000)
+    customer_quote: str = Field(default="", max_length=4000)
+    customer_minutes_lost: int | None = Field(default=None, ge=0)
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    payload_hash: str = Field(
+        default="", max_length=64, description="Of the create payload, for replays."
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    deleted_by: uuid.UUID | None = Field(
+        default=None, sa_column=fk("users.id", nullable=True, index=False)
+    )
+
+
+class ObservationTag(SQLModel, table=True):
+    """A pain point seen in an observation. Always points at a canonical (never merged) pain
+    point: aliases are resolved on write and merges re-point tags."""
+
+    __tablename__ = "observation_tags"
+    __table_args__ = (
+        sa.CheckConstraint("severity BETWEEN 1 AND 5", name="severity_range"),
+        sa.Index("ix_observation_tags_pain_point_id", "pain_point_id", "observation_id"),
+    )
+
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    pain_point_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("pain_points.id"), primary_key=True)
+    )
+    severity: int = Field(ge=1, le=5)
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    uploader_id: uuid.UUID = Field(sa_column=fk("users.id"))
+    observation_id: uuid.UUID | None = Field(
+        default=None, sa_column=fk("observations.id", nullable=True, ondelete="SET NULL")
+    )
+    position: int = Field(default=0)
+    content_type: str = Field(max_length=32)
+    size: int
+    width: int
+    height: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=200)
+    thumbnail_key: str = Field(default="", max_length=200)
+    upload_sha256: str = Field(
+        default="", max_length=64, description="Of the bytes as uploaded, for replays."
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

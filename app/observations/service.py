@@ -1,0 +1,546 @@
+"""Observations: idempotent creates, validation of tags against the journey, the 24-hour edit
+window, soft deletes, and the filtered list shared by JSON pages and CSV export."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+from sqlalchemy import Select, Uuid, bindparam, delete, exists, func, insert, or_, select
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, col
+
+from app.attachments import service as attachments
+from app.audit.service import record
+from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from app.models import (
+    Channel,
+    Journey,
+    Observation,
+    ObservationTag,
+    PainPoint,
+    PainPointStatus,
+    Site,
+    User,
+    Visit,
+    utcnow,
+)
+from app.models.base import UTCDateTime
+from app.observations.schemas import (
+    Location,
+    ObservationCreate,
+    ObservationPublic,
+    ObservationUpdate,
+    TagIn,
+    TagPublic,
+)
+from app.pain_points.service import resolve
+
+FUTURE_TOLERANCE = timedelta(minutes=10)
+EDIT_WINDOW = timedelta(hours=24)
+
+
+class Gone(AppError):
+    status = 410
+
+
+@dataclass
+class Filters:
+    journey_id: uuid.UUID | None = None
+    stage_id: uuid.UUID | None = None
+    pain_point_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    channel: str | None = None
+    observer_id: uuid.UUID | None = None
+    visit_id: uuid.UUID | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    q: str | None = None
+    untriaged: bool | None = None
+
+
+class Resolved(NamedTuple):
+    """A tag's pain point after aliases and merges: all a create needs of it."""
+
+    id: uuid.UUID
+    journey_id: uuid.UUID
+
+
+def _check_tags(
+    found: dict[uuid.UUID, Resolved], journey_id: uuid.UUID, tags: Sequence[TagIn]
+) -> list[tuple[uuid.UUID, int]]:
+    out: list[tuple[uuid.UUID, int]] = []
+    seen: set[uuid.UUID] = set()
+    for i, tag in enumerate(tags):
+        pp = found.get(tag.pain_point_id)
+        if pp is None:
+            raise Invalid(f"pain_points.{i}.pain_point_id", "no such pain point")
+        if pp.journey_id != journey_id:
+            raise Invalid(f"pain_points.{i}.pain_point_id", "belongs to another journey")
+        if pp.id in seen:
+            raise Invalid(f"pain_points.{i}.pain_point_id", "the same pain point is tagged twice")
+        seen.add(pp.id)
+        out.append((pp.id, tag.severity))
+    return out
+
+
+def _check_when(observed_at: datetime) -> None:
+    if observed_at > utcnow() + FUTURE_TOLERANCE:
+        raise Invalid("observed_at", "may not be more than 10 minutes in the future")
+
+
+def _check_content(note: str, tags: Sequence[object]) -> None:
+    if not note.strip() and not tags:
+        raise Invalid("note", "write a note or tag at least one pain point")
+
+
+@dataclass
+class Context:
+    """Everything creates need to check, loaded for a whole batch in a handful of queries."""
+
+    journeys: set[uuid.UUID]
+    visits: dict[uuid.UUID, Visit]
+    sites: set[uuid.UUID]
+    pain_points: dict[uuid.UUID, Resolved]
+
+
+# Built once: the write path runs these on every request.
+_JOURNEYS = select(col(Journey.id)).where(col(Journey.id).in_(bindparam("ids", expanding=True)))
+_SITES = select(col(Site.id)).where(col(Site.id).in_(bindparam("ids", expanding=True)))
+_VISITS = select(Visit).where(col(Visit.id).in_(bindparam("ids", expanding=True)))
+_STORED = select(
+    col(Observation.id),
+    col(Observation.observer_id),
+    col(Observation.payload_hash),
+    col(Observation.deleted_at),
+).where(col(Observation.id).in_(bindparam("ids", expanding=True)))
+
+
+_PAIN_POINTS = select(col(PainPoint.id), col(PainPoint.journey_id), col(PainPoint.status)).where(
+    col(PainPoint.id).in_(bindparam("ids", expanding=True))
+)
+
+
+def resolve_tags(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Resolved]:
+    """Like pain_points.service.resolve, but light: canonical ids (the common case) in one
+    column query; only aliases and merged ids take the full resolution."""
+    if not ids:
+        return {}
+    out = {
+        pid: Resolved(pid, jid)
+        for pid, jid, status in session.execute(_PAIN_POINTS, {"ids": list(ids)})
+        if status != PainPointStatus.merged
+    }
+    rest = ids - out.keys()
+    if rest:
+        out.update({k: Resolved(pp.id, pp.journey_id) for k, pp in resolve(session, rest).items()})
+    return out
+
+
+def load_context(session: Session, user: User, items: Sequence[ObservationCreate]) -> Context:
+    tag_ids = {t.pain_point_id for d in items for t in d.pain_points}
+    pain_points = resolve_tags(session, tag_ids)
+    # A tag's pain point proves its journey exists (foreign key): look up only the others.
+    known = {pp.journey_id for pp in pain_points.values()}
+    journey_ids = {d.journey_id for d in items} - known
+    journeys = known | (
+        set(session.scalars(_JOURNEYS, {"ids": list(journey_ids)})) if journey_ids else set()
+    )
+    visit_ids = {d.visit_id for d in items if d.visit_id is not None}
+    visits: dict[uuid.UUID, Visit] = {}
+    if visit_ids:
+        visits = {
+            v.id: v
+            for v in session.scalars(_VISITS, {"ids": list(visit_ids)})
+            if user.is_manager or v.observer_id == user.id
+        }
+    site_ids = {d.site_id for d in items if d.site_id is not None}
+    sites = set(session.scalars(_SITES, {"ids": list(site_ids)})) if site_ids else set()
+    return Context(journeys, visits, sites, pain_points)
+
+
+def stored(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """(id, observer_id, payload_hash, deleted_at) of those ids that exist, in one query."""
+    if not ids:
+        return {}
+    return {row.id: row for row in session.execute(_STORED, {"ids": list(ids)})}
+
+
+def payload_digest(data: ObservationCreate) -> str:
+    """SHA-256 of the canonical create payload: the validated model as JSON without its id.
+    Field order, defaulted fields and time zone offsets therefore do not make two payloads
+    differ (the model's field order is fixed and times are normalised to UTC)."""
+    return hashlib.sha256(data.model_dump_json(exclude={"id"}).encode()).hexdigest()
+
+
+_SQLITE_SQL: dict[str, tuple[str, list[str], list[Any]]] = {}
+
+
+def _fast(type_: Any, full: Any) -> Any:
+    """The common values' encodings written out (identical to what the types produce: UUIDs
+    as 32 hex digits, UTC times as SQLite's "YYYY-MM-DD HH:MM:SS.ffffff"); anything else goes
+    through the type's own processor. astimezone() alone cost more than the insert."""
+    if isinstance(type_, UTCDateTime):
+
+        def utc(v: datetime) -> Any:
+            if v.tzinfo is UTC:
+                return (
+                    f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+                    f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+                )
+            return full(v)
+
+        return utc
+    if isinstance(type_, Uuid):
+
+        def hex_(v: Any) -> Any:
+            return v.hex if type(v) is uuid.UUID else full(v)
+
+        return hex_
+    return full
+
+
+def _sqlite_statement(
+    session: Session, table: Any, conflict: str
+) -> tuple[str, list[str], list[Any]]:
+    """An executemany-ready INSERT and the columns' own bind processors, built once."""
+    cached = _SQLITE_SQL.get(table.name)
+    if cached is None:
+        dialect = session.get_bind().dialect
+        names = [c.name for c in table.columns]
+        procs = [
+            _fast(c.type, c.type.dialect_impl(dialect).bind_processor(dialect))
+            for c in table.columns
+        ]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' for _ in names)}) {conflict}"
+        )
+        cached = _SQLITE_SQL[table.name] = (sql, names, procs)
+    return cached
+
+
+def _sqlite_executemany(
+    session: Session, table: Any, rows: list[dict[str, Any]], conflict: str = ""
+) -> int:
+    # The write path's hot loop: SQLAlchemy's per-row parameter machinery cost more than
+    # SQLite's insert itself. Same values (the columns' own bind processors), handed to the
+    # driver's executemany directly.
+    sql, names, procs = _sqlite_statement(session, table, conflict)
+    params = [
+        tuple(
+            v if p is None or v is None else p(v)
+            for v, p in zip([row.get(n) for n in names], procs, strict=True)
+        )
+        for row in rows
+    ]
+    return session.connection().exec_driver_sql(sql, params).rowcount
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Inserts observations, skipping ids that already exist (a replay or a concurrent twin);
+    returns the ids inserted. No savepoint is needed: a conflict is not an error."""
+    if not rows:
+        return set()
+    table = Observation.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        done = _sqlite_executemany(session, table, rows, "ON CONFLICT (id) DO NOTHING")
+        ids = {r["id"] for r in rows}
+        if done == len(rows):
+            return ids
+        # Some ids were taken (on SQLite only a replay inside this transaction can do that:
+        # writers hold the lock from BEGIN IMMEDIATE). Ours are those stamped with our time.
+        mine = {r["id"]: r["created_at"] for r in rows}
+        taken = select(col(Observation.id), col(Observation.created_at)).where(
+            col(Observation.id).in_(ids)
+        )
+        return {oid for oid, at in session.execute(taken) if mine.get(oid) == at}
+    stmt = (
+        postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    )
+    return set(session.execute(stmt, rows).scalars())
+
+
+def insert_tags(session: Session, tag_rows: list[dict[str, Any]]) -> None:
+    if not tag_rows:
+        return
+    table = ObservationTag.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        _sqlite_executemany(session, table, tag_rows)
+    else:
+        session.execute(insert(table), tag_rows)
+
+
+def prepare(
+    data: ObservationCreate, user: User, ctx: Context, digest: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Checks one observation against the loaded context; returns its row and tag rows."""
+    _check_when(data.observed_at)
+    _check_content(data.note, data.pain_points)
+    if data.journey_id not in ctx.journeys:
+        raise Invalid("journey_id", "no such journey")
+    visit = None
+    if data.visit_id is not None:
+        visit = ctx.visits.get(data.visit_id)
+        if visit is None:
+            raise Invalid("visit_id", "no such visit of yours")
+    if data.site_id is not None and data.site_id not in ctx.sites:
+        raise Invalid("site_id", "no such site")
+    tags = _check_tags(ctx.pain_points, data.journey_id, data.pain_points)
+    loc = data.location
+    oid = data.id or uuid.uuid4()
+    now = utcnow()
+    row = {
+        "id": oid,
+        "journey_id": data.journey_id,
+        "visit_id": data.visit_id,
+        "site_id": data.site_id or (visit.site_id if visit else None),
+        "channel": data.channel or (visit.channel if visit else None),
+        "observer_id": user.id,
+        "observed_at": data.observed_at,
+        "note": data.note,
+        "customer_goal": data.customer_goal,
+        "customer_quote": data.customer_quote,
+        "customer_minutes_lost": data.customer_minutes_lost,
+        "lat": loc.lat if loc else None,
+        "lon": loc.lon if loc else None,
+        "accuracy_m": loc.accuracy_m if loc else None,
+        "payload_hash": digest,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+        "deleted_by": None,
+    }
+    return row, [{"observation_id": oid, "pain_point_id": p, "severity": sev} for p, sev in tags]
+
+
+@dataclass
+class Created:
+    observation: Observation
+    tags: list[tuple[uuid.UUID, int]]
+    created: bool
+
+
+def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
+    """The same user re-sending an equivalent payload under the same id gets the stored one
+    back (created False); anything else under that id is a 409; a deleted one 410."""
+    digest = payload_digest(data)
+    try:
+        row, tag_rows = prepare(data, user, load_context(session, user, [data]), digest)
+    except AppError:
+        # A replay is judged against what is stored, not against today's catalogue.
+        existing = session.get(Observation, data.id) if data.id is not None else None
+        if existing is None:
+            raise
+        return _replay_result(session, existing, user, digest)
+    if not insert_rows(session, [row]):
+        existing = session.get(Observation, row["id"])
+        assert existing is not None  # the conflict was on this id
+        return _replay_result(session, existing, user, digest)
+    insert_tags(session, tag_rows)
+    if data.attachment_ids:
+        attachments.claim(
+            session, user=user, observation_id=row["id"], attachment_ids=data.attachment_ids
+        )
+    tags = [(t["pain_point_id"], t["severity"]) for t in tag_rows]
+    return Created(Observation(**row), tags, True)
+
+
+def _replay_result(session: Session, existing: Observation, user: User, digest: str) -> Created:
+    obs = _replayed(existing, user, digest)
+    return Created(obs, current_tags(session, [obs.id]).get(obs.id, []), False)
+
+
+def _replayed(existing: Observation, user: User, digest: str) -> Observation:
+    if existing.observer_id != user.id or existing.payload_hash != digest:
+        raise Conflict("An observation with this id already exists with other content.")
+    if existing.deleted_at is not None:
+        raise Gone("This observation was deleted; it will not be created again.")
+    return existing
+
+
+def get_visible(session: Session, user: User, observation_id: uuid.UUID) -> Observation:
+    obs = session.get(Observation, observation_id)
+    if (
+        obs is None
+        or obs.deleted_at is not None
+        or (obs.observer_id != user.id and not user.is_manager)
+    ):
+        raise NotFound("No such observation.")
+    return obs
+
+
+def _check_may_edit(obs: Observation, user: User) -> None:
+    if user.is_manager:
+        return
+    if utcnow() - obs.created_at > EDIT_WINDOW:
+        raise Forbidden("Observers may change their observations for 24 hours after logging them.")
+
+
+def update(
+    session: Session, *, obs: Observation, data: ObservationUpdate, user: User
+) -> Observation:
+    """Applies the sent fields, then checks the result by the same rules as a create."""
+    _check_may_edit(obs, user)
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("journey_id", "observed_at", "note", "customer_goal", "customer_quote"):
+        if key in changes and changes[key] is None:
+            raise Invalid(key, "may not be null")
+    before = public_many(session, [obs])[0]
+    merged = before.model_dump(exclude={"observer_id", "created_at", "updated_at"})
+    merged.update(data.model_dump(exclude_unset=True))
+    try:
+        target = ObservationCreate.model_validate(merged)
+    except ValidationError as exc:  # e.g. more tags than allowed after the merge of fields
+        raise Invalid("body", str(exc.errors()[0]["msg"])) from None
+    row, tag_rows = prepare(target, user, load_context(session, user, [target]), obs.payload_hash)
+    for key in (
+        "journey_id",
+        "visit_id",
+        "site_id",
+        "channel",
+        "observed_at",
+        "note",
+        "customer_goal",
+        "customer_quote",
+        "customer_minutes_lost",
+        "lat",
+        "lon",
+        "accuracy_m",
+    ):
+        setattr(obs, key, row[key])
+    obs.updated_at = utcnow()
+    session.add(obs)
+    session.flush()
+    if "pain_points" in changes:
+        session.execute(delete(ObservationTag).where(col(ObservationTag.observation_id) == obs.id))
+        if tag_rows:
+            session.execute(insert(ObservationTag), tag_rows)
+    if "attachment_ids" in changes:
+        attachments.claim(
+            session, user=user, observation_id=obs.id, attachment_ids=target.attachment_ids
+        )
+    if obs.observer_id != user.id:
+        record(session, user, "observation.update", "observation", obs.id, fields=sorted(changes))
+    return obs
+
+
+def soft_delete(session: Session, *, obs: Observation, user: User) -> None:
+    _check_may_edit(obs, user)
+    obs.deleted_at = utcnow()
+    obs.deleted_by = user.id
+    obs.updated_at = obs.deleted_at
+    session.add(obs)
+    session.flush()
+    if obs.observer_id != user.id:
+        record(
+            session, user, "observation.delete", "observation", obs.id, observer_id=obs.observer_id
+        )
+
+
+def current_tags(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, int]]]:
+    out: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    if ids:
+        stmt = (
+            select(
+                col(ObservationTag.observation_id),
+                col(ObservationTag.pain_point_id),
+                col(ObservationTag.severity),
+            )
+            .where(col(ObservationTag.observation_id).in_(ids))
+            .order_by(
+                col(ObservationTag.observation_id),
+                col(ObservationTag.severity).desc(),
+                col(ObservationTag.pain_point_id),
+            )
+        )
+        for oid, pid, sev in session.execute(stmt):
+            out[oid].append((pid, sev))
+    return out
+
+
+def to_public(
+    obs: Observation, tags: list[tuple[uuid.UUID, int]], attachment_ids: list[uuid.UUID]
+) -> ObservationPublic:
+    return ObservationPublic(
+        id=obs.id,
+        journey_id=obs.journey_id,
+        visit_id=obs.visit_id,
+        site_id=obs.site_id,
+        channel=Channel(obs.channel) if obs.channel else None,
+        observed_at=obs.observed_at,
+        note=obs.note,
+        customer_goal=obs.customer_goal,
+        customer_quote=obs.customer_quote,
+        customer_minutes_lost=obs.customer_minutes_lost,
+        pain_points=[TagPublic(pain_point_id=p, severity=s) for p, s in tags],
+        location=Location(lat=obs.lat, lon=obs.lon, accuracy_m=obs.accuracy_m)
+        if obs.lat is not None and obs.lon is not None
+        else None,
+        attachment_ids=attachment_ids,
+        observer_id=obs.observer_id,
+        created_at=obs.created_at,
+        updated_at=obs.updated_at,
+    )
+
+
+def public_many(session: Session, rows: Sequence[Observation]) -> list[ObservationPublic]:
+    ids = [o.id for o in rows]
+    tags = current_tags(session, ids)
+    atts = attachments.ids_for(session, ids)
+    return [to_public(o, tags.get(o.id, []), atts.get(o.id, [])) for o in rows]
+
+
+def filtered(session: Session, user: User, f: Filters) -> Select[Any]:
+    """The list's statement: visibility, soft deletes and every filter."""
+    o, t = Observation, ObservationTag
+    stmt = select(Observation).where(col(o.deleted_at).is_(None))
+    if not user.is_manager:
+        stmt = stmt.where(col(o.observer_id) == user.id)
+    for name in ("journey_id", "site_id", "channel", "observer_id", "visit_id"):
+        value = getattr(f, name)
+        if value is not None:
+            stmt = stmt.where(col(getattr(o, name)) == value)
+    if f.start is not None:
+        stmt = stmt.where(col(o.observed_at) >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(col(o.observed_at) < f.end)
+    if f.pain_point_id is not None:
+        found = resolve(session, [f.pain_point_id]).get(f.pain_point_id)
+        target = found.id if found else uuid.uuid4()  # an unknown id matches nothing
+        stmt = stmt.where(
+            exists().where(col(t.observation_id) == col(o.id), col(t.pain_point_id) == target)
+        )
+    if f.stage_id is not None:
+        stmt = stmt.where(
+            exists()
+            .where(col(t.observation_id) == col(o.id))
+            .where(col(PainPoint.id) == col(t.pain_point_id), col(PainPoint.stage_id) == f.stage_id)
+        )
+    if f.untriaged is not None:
+        tagged = exists().where(col(t.observation_id) == col(o.id))
+        stmt = stmt.where(~tagged if f.untriaged else tagged)
+    if f.q:
+        for word in f.q.split()[:10]:
+            pattern = f"%{_escape_like(word.lower())}%"
+            stmt = stmt.where(
+                or_(
+                    *(
+                        func.lower(col(getattr(o, field))).like(pattern, escape="\\")
+                        for field in ("note", "customer_goal", "customer_quote")
+                    )
+                )
+            )
+    return stmt
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,253 @@
+"""POST /sync: the outbox's batch. Pain points, then visits, then observations, each item on its
+own: a bad item is reported and never blocks the others. Observations take a bulk path (one
+round of look-ups and one multi-row insert per batch) and fall back to item-by-item savepoints
+only when the bulk insert meets a conflict (a concurrent replay)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.core.errors import AppError, problem_body, validation_errors
+from app.models import User
+from app.observations import service as observations
+from app.observations.schemas import ObservationCreate
+from app.pain_points import service as pain_points
+from app.pain_points.schemas import PainPointCreate
+from app.sync.schemas import Problem, SyncRequest, SyncResponse, SyncResult
+from app.visits import service as visits
+from app.visits.schemas import VisitCreate
+
+M = TypeVar("M", bound=BaseModel)
+
+_adapters: dict[type[BaseModel], TypeAdapter[Any]] = {
+    m: TypeAdapter(m) for m in (PainPointCreate, VisitCreate, ObservationCreate)
+}
+
+
+def _raw_id(raw: Any) -> uuid.UUID | None:
+    if isinstance(raw, dict):
+        try:
+            return uuid.UUID(str(raw.get("id")))
+        except ValueError:
+            return None
+    return None
+
+
+def _error(kind: str, item_id: uuid.UUID | None, problem: dict[str, Any]) -> SyncResult:
+    return SyncResult(kind=kind, id=item_id, status="error", error=Problem(**problem))
+
+
+def _parse(kind: str, model: type[M], raw: Any) -> M | SyncResult:
+    try:
+        parsed: M = _adapters[model].validate_python(raw)
+        return parsed
+    except ValidationError as exc:
+        errors = validation_errors(exc.errors())
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return _error(kind, _raw_id(raw), problem_body(422, detail, errors=errors))
+
+
+def _one(
+    session: Session,
+    kind: str,
+    model: type[M],
+    raw: Any,
+    create: Callable[[M], tuple[Any, bool]],
+) -> SyncResult:
+    data = _parse(kind, model, raw)
+    if isinstance(data, SyncResult):
+        return data
+    try:
+        with session.begin_nested():
+            obj, created = create(data)
+    except AppError as exc:
+        return _error(kind, getattr(data, "id", None), exc.to_problem())
+    return SyncResult(kind=kind, id=obj.id, status="created" if created else "exists")
+
+
+class _NotASync(AppError):
+    status = 422
+
+
+class _AllValid(BaseModel):
+    """The common case: the whole batch valid, checked in one pass over the raw JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pain_points: list[Any] = []
+    visits: list[Any] = []
+    observations: list[ObservationCreate] = []
+
+
+_ALL_VALID = TypeAdapter(_AllValid)
+_REQUEST = TypeAdapter(SyncRequest)
+
+
+def parse(raw_body: bytes) -> tuple[SyncRequest, list[ObservationCreate] | None]:
+    """The request, and its observations validated when every one of them is valid (else None:
+    each is then validated on its own, so one bad item fails only itself). Pydantic's JSON mode
+    reads the bytes several times faster than json.loads plus validating the decoded objects."""
+    try:
+        fast = _ALL_VALID.validate_json(raw_body)
+    except ValidationError:
+        pass
+    else:
+        body = SyncRequest.model_construct(
+            pain_points=fast.pain_points, visits=fast.visits, observations=fast.observations
+        )
+        return body, fast.observations
+    try:
+        return _REQUEST.validate_json(raw_body), None
+    except ValidationError as exc:
+        errors = validation_errors(exc.errors())
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
+        raise _NotASync(detail, errors=errors) from None
+
+
+def run(
+    session: Session,
+    *,
+    body: SyncRequest,
+    user: User,
+    observations_valid: list[ObservationCreate] | None = None,
+) -> list[SyncResult]:
+    results = [
+        _one(
+            session,
+            "pain_point",
+            PainPointCreate,
+            raw,
+            lambda d: pain_points.create(session, data=d, user=user),
+        )
+        for raw in body.pain_points
+    ]
+    results += [
+        _one(
+            session, "visit", VisitCreate, raw, lambda d: visits.create(session, data=d, user=user)
+        )
+        for raw in body.visits
+    ]
+    results += _observations(session, user, observations_valid or body.observations)
+    return results
+
+
+def _single(session: Session, data: ObservationCreate, user: User) -> SyncResult:
+    try:
+        with session.begin_nested():
+            result = observations.create(session, data=data, user=user)
+    except AppError as exc:
+        return _error("observation", data.id, exc.to_problem())
+    status = "created" if result.created else "exists"
+    return SyncResult(kind="observation", id=result.observation.id, status=status)
+
+
+def _ok(oid: uuid.UUID, status: Literal["created", "exists"]) -> SyncResult:
+    return SyncResult.model_construct(kind="observation", id=oid, status=status, error=None)
+
+
+_CONFLICT = "An observation with this id already exists with other content."
+
+
+def _observations(session: Session, user: User, raws: Sequence[Any]) -> list[SyncResult]:
+    """Validated one by one, looked up and inserted in bulk: one query for the ids already
+    stored, one round of catalogue look-ups, one multi-row insert for the observations and one
+    for their tags. Items with photos (row locks on attachments) and any item whose insert met
+    a conflict are settled one by one, each on its own savepoint."""
+    results: list[SyncResult | None] = [None] * len(raws)
+    parsed: list[tuple[int, ObservationCreate, str]] = []
+    for i, raw in enumerate(raws):
+        data = (
+            raw
+            if isinstance(raw, ObservationCreate)
+            else _parse("observation", ObservationCreate, raw)
+        )
+        if isinstance(data, SyncResult):
+            results[i] = data
+            continue
+        if data.id is None:
+            data.id = uuid.uuid4()
+        parsed.append((i, data, observations.payload_digest(data)))
+
+    known = observations.stored(session, [d.id for _, d, _ in parsed if d.id is not None])
+    fresh: list[tuple[int, ObservationCreate, str]] = []
+    first_in_batch: dict[uuid.UUID, str] = {}
+    for i, data, digest in parsed:
+        oid = data.id
+        assert oid is not None
+        row = known.get(oid)
+        if row is not None:
+            results[i] = _replay(
+                oid, row.observer_id, row.payload_hash, row.deleted_at, user, digest
+            )
+        elif oid in first_in_batch:
+            results[i] = (
+                _ok(oid, "exists")
+                if first_in_batch[oid] == digest
+                else _error("observation", oid, problem_body(409, _CONFLICT))
+            )
+        else:
+            first_in_batch[oid] = digest
+            fresh.append((i, data, digest))
+
+    ctx = observations.load_context(session, user, [d for _, d, _ in fresh]) if fresh else None
+    rows: list[dict[str, Any]] = []
+    tag_rows: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    bulk: dict[uuid.UUID, tuple[int, ObservationCreate]] = {}
+    for i, data, digest in fresh:
+        if data.attachment_ids:  # linking photos takes row locks: the one-by-one path
+            results[i] = _single(session, data, user)
+            continue
+        assert ctx is not None
+        assert data.id is not None
+        try:
+            row, tags = observations.prepare(data, user, ctx, digest)
+        except AppError as exc:
+            results[i] = _error("observation", data.id, exc.to_problem())
+            continue
+        rows.append(row)
+        tag_rows[data.id] = tags
+        bulk[data.id] = (i, data)
+
+    if rows:
+        try:
+            with session.begin_nested():
+                inserted = observations.insert_rows(session, rows)
+                observations.insert_tags(session, [t for oid in inserted for t in tag_rows[oid]])
+        except IntegrityError:  # e.g. a pain point removed under us: settle one by one
+            inserted = set()
+            for i, data in bulk.values():
+                results[i] = _single(session, data, user)
+        for oid, (i, data) in bulk.items():
+            if results[i] is not None:
+                continue
+            # Not inserted: a concurrent replay stored it first; judge it like any replay.
+            results[i] = _ok(oid, "created") if oid in inserted else _single(session, data, user)
+    return [r for r in results if r is not None]
+
+
+def _replay(
+    oid: uuid.UUID,
+    observer_id: uuid.UUID,
+    stored_hash: str,
+    deleted_at: object,
+    user: User,
+    digest: str,
+) -> SyncResult:
+    if observer_id != user.id or stored_hash != digest:
+        return _error("observation", oid, problem_body(409, _CONFLICT))
+    if deleted_at is not None:
+        return _error(
+            "observation",
+            oid,
+            problem_body(410, "This observation was deleted; it will not be created again."),
+        )
+    return _ok(oid, "exists")
+
+
+RESPONSE = TypeAdapter(SyncResponse)

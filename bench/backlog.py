@@ -1,0 +1,393 @@
+"""Backlog, heatmap and timeline latency at scale, through HTTP (issue 4).
+
+    .venv/bin/python bench/backlog.py [--observations 1000000] [--requests 40]
+
+Generates N observations (≈1.5 tags each, a skewed, Pareto-like pain point distribution,
+6 months, 3 journeys × 7 stages × ~40 pain points, 12 sites, 30 observers, 6 channels) with bulk
+SQL straight into a temporary SQLite database — and into PostgreSQL too when
+GEMBALOG_BENCH_POSTGRES_URL names a server whose database may be emptied (generate_series) —,
+rebuilds the backlog rollups, starts uvicorn on 127.0.0.1 and prints median and p95 over
+repeated requests of: the default 90-day backlog; each single filter; each sort; a sub-day
+window; the heatmap; the timeline. Target: p95 ≤ 50 ms."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from write_path import Server, _prepare_database, _reset_postgres  # noqa: E402
+
+JOURNEYS, STAGES, PPS_PER_JOURNEY, SITES, OBSERVERS = 3, 7, 40, 12, 30
+CHANNELS = ["in_person", "phone", "web", "app", "chat", "email"]
+LAYERS = ["customer", "frontstage", "backstage", "support", None]
+DAYS = 182
+
+
+def _dimensions(conn: Any, now: datetime) -> dict[str, list[Any]]:
+    """Journeys, stages, sites, observers and pain points, with Python-made ids, plus the
+    index tables the bulk statements join on (bench_pp(j, k, id), bench_site, bench_obsr)."""
+    from sqlalchemy import text
+
+    rnd = random.Random(4)
+    t = now.replace(tzinfo=None) if conn.dialect.name == "sqlite" else now
+    uid = (lambda: uuid.uuid4().hex) if conn.dialect.name == "sqlite" else (lambda: uuid.uuid4())
+    owner = conn.execute(text("SELECT id FROM users LIMIT 1")).scalar_one()
+    common = {"c": t, "u": t}
+    jids, sids, pps, sites, obsr = [], [], [], [], []
+    for j in range(JOURNEYS):
+        jid = uid()
+        jids.append(jid)
+        conn.execute(
+            text(
+                "INSERT INTO journeys (id, name, description, archived, created_at, updated_at)"
+                " VALUES (:id, :n, '', false, :c, :u)"
+            ),
+            {"id": jid, "n": f"Journey {j}", **common},
+        )
+        for s in range(STAGES):
+            sid = uid()
+            sids.append(sid)
+            conn.execute(
+                text(
+                    "INSERT INTO stages (id, journey_id, name, description, position, created_at,"
+                    " updated_at) VALUES (:id, :j, :n, '', :p, :c, :u)"
+                ),
+                {"id": sid, "j": jid, "n": f"Stage {s}", "p": s, **common},
+            )
+        for k in range(PPS_PER_JOURNEY):
+            pid = uid()
+            pps.append((j, k, pid))
+            conn.execute(
+                text(
+                    "INSERT INTO pain_points (id, journey_id, stage_id, title, title_key,"
+                    " description, layer, status, payload_hash, created_by, created_at,"
+                    " updated_at) VALUES (:id, :j, :s, :t, :k, '', :l, :st, '', :o, :c, :u)"
+                ),
+                {
+                    "id": pid,
+                    "j": jid,
+                    "s": sids[j * STAGES + rnd.randrange(STAGES)],
+                    "t": f"Pain {j}-{k}",
+                    "k": f"pain {j} {k}",
+                    "l": LAYERS[k % len(LAYERS)],
+                    "st": "archived" if k == PPS_PER_JOURNEY - 1 else "open",
+                    "o": owner,
+                    **common,
+                },
+            )
+    for n in range(SITES):
+        site = uid()
+        sites.append(site)
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, name, kind, address, archived, created_at, updated_at)"
+                " VALUES (:id, :n, 'store', '', false, :c, :u)"
+            ),
+            {"id": site, "n": f"Site {n}", **common},
+        )
+    for n in range(OBSERVERS):
+        o = uid()
+        obsr.append(o)
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, password_hash, active, created_at,"
+                " updated_at) VALUES (:id, :e, :n, 'observer', 'x', true, :c, :u)"
+            ),
+            {"id": o, "e": f"obs{n}@bench.example", "n": f"Observer {n}", **common},
+        )
+    conn.execute(text("CREATE TABLE bench_pp (j INTEGER, k INTEGER, id CHAR(36))"))
+    conn.execute(text("CREATE TABLE bench_dim (kind CHAR(1), k INTEGER, id CHAR(36))"))
+    conn.execute(
+        text("INSERT INTO bench_pp VALUES (:j, :k, :id)"),
+        [{"j": j, "k": k, "id": str(p)} for j, k, p in pps],
+    )
+    rows = [{"kind": "j", "k": n, "id": str(x)} for n, x in enumerate(jids)]
+    rows += [{"kind": "s", "k": n, "id": str(x)} for n, x in enumerate(sites)]
+    rows += [{"kind": "o", "k": n, "id": str(x)} for n, x in enumerate(obsr)]
+    conn.execute(text("INSERT INTO bench_dim VALUES (:kind, :k, :id)"), rows)
+    return {"journeys": jids, "sites": sites, "observers": obsr, "pps": pps, "stages": sids}
+
+
+def _generate_sqlite(conn: Any, n: int, now: datetime) -> None:
+    from sqlalchemy import text
+
+    start = (now - timedelta(days=DAYS)).strftime("%Y-%m-%d %H:%M:%S")
+    secs = DAYS * 86400
+    chans = ",".join(f"'{c}'" for c in CHANNELS)
+    conn.execute(
+        text(
+            f"""CREATE TEMP TABLE g AS
+            WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < {n - 1})
+            SELECT x, lower(hex(randomblob(16))) AS id, abs(random()) % {JOURNEYS} AS j,
+              abs(random()) % {SITES} AS s, abs(random()) % {OBSERVERS} AS o,
+              abs(random()) % {len(CHANNELS)} AS ch,
+              datetime('{start}', '+' || (abs(random()) % {secs}) || ' seconds') AS t,
+              abs(random()) % 1000000 AS u1, abs(random()) % 1000000 AS u2,
+              abs(random()) % 2 AS second, abs(random()) % 5 + 1 AS sev1,
+              abs(random()) % 5 + 1 AS sev2, abs(random()) % 40 AS mins
+            FROM c"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""INSERT INTO observations (id, journey_id, site_id, observer_id, channel,
+              observed_at, note, customer_goal, customer_quote, customer_minutes_lost,
+              payload_hash, created_at, updated_at)
+            SELECT g.id, dj.id, CASE WHEN g.x % 10 = 0 THEN NULL ELSE ds.id END, dob.id,
+              json_extract(json_array({chans}), '$[' || g.ch || ']'), g.t || '.000000', '', '',
+              '', CASE WHEN g.x % 3 = 0 THEN NULL ELSE g.mins END, '', g.t || '.000000',
+              g.t || '.000000'
+            FROM g JOIN bench_dim dj ON dj.kind = 'j' AND dj.k = g.j
+            JOIN bench_dim ds ON ds.kind = 's' AND ds.k = g.s
+            JOIN bench_dim dob ON dob.kind = 'o' AND dob.k = g.o"""
+        )
+    )
+    # Skew: pain point k = floor(40 · u³) — a few pain points take most of the mentions.
+    k1 = f"CAST({PPS_PER_JOURNEY} * (g.u1 / 1e6) * (g.u1 / 1e6) * (g.u1 / 1e6) AS INTEGER)"
+    k2 = f"CAST({PPS_PER_JOURNEY} * (g.u2 / 1e6) * (g.u2 / 1e6) AS INTEGER)"
+    conn.execute(
+        text(
+            f"""INSERT INTO observation_tags (observation_id, pain_point_id, severity)
+            SELECT g.id, p.id, g.sev1 FROM g JOIN bench_pp p ON p.j = g.j AND p.k = {k1}"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""INSERT INTO observation_tags (observation_id, pain_point_id, severity)
+            SELECT g.id, p.id, g.sev2 FROM g JOIN bench_pp p ON p.j = g.j AND p.k = {k2}
+            WHERE g.second = 1 AND {k2} <> {k1}"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""INSERT INTO visits (id, observer_id, site_id, channel, started_at,
+              customers_observed, purpose, notes, payload_hash, created_at, updated_at)
+            SELECT lower(hex(randomblob(16))), dob.id, ds.id,
+              json_extract(json_array({chans}), '$[' || g.ch || ']'), g.t || '.000000',
+              abs(random()) % 30, '', '', '', g.t || '.000000', g.t || '.000000'
+            FROM g JOIN bench_dim ds ON ds.kind = 's' AND ds.k = g.s
+            JOIN bench_dim dob ON dob.kind = 'o' AND dob.k = g.o WHERE g.x % 20 = 0"""
+        )
+    )
+    conn.execute(text("DROP TABLE g"))
+
+
+def _generate_postgres(conn: Any, n: int, now: datetime) -> None:
+    from sqlalchemy import text
+
+    secs = DAYS * 86400
+    chans = "ARRAY[" + ",".join(f"'{c}'" for c in CHANNELS) + "]"
+    conn.execute(text("SET synchronous_commit = off"))
+    conn.execute(
+        text(
+            f"""CREATE UNLOGGED TABLE g AS
+            SELECT x, gen_random_uuid() AS id, (random() * {JOURNEYS - 1})::int AS j,
+              floor(random() * {SITES})::int AS s, floor(random() * {OBSERVERS})::int AS o,
+              floor(random() * {len(CHANNELS)})::int + 1 AS ch,
+              :start + floor(random() * {secs}) * interval '1 second' AS t,
+              random() AS u1, random() AS u2, random() < 0.5 AS second,
+              floor(random() * 5)::int + 1 AS sev1, floor(random() * 5)::int + 1 AS sev2,
+              floor(random() * 40)::int AS mins
+            FROM generate_series(0, {n - 1}) AS x"""
+        ),
+        {"start": now - timedelta(days=DAYS)},
+    )
+    conn.execute(text("UPDATE g SET j = floor(random() * 3)::int"))
+    conn.execute(
+        text(
+            f"""INSERT INTO observations (id, journey_id, site_id, observer_id, channel,
+              observed_at, note, customer_goal, customer_quote, customer_minutes_lost,
+              payload_hash, created_at, updated_at)
+            SELECT g.id, dj.id::uuid, CASE WHEN g.x % 10 = 0 THEN NULL ELSE ds.id::uuid END,
+              dob.id::uuid, ({chans})[g.ch], g.t, '', '', '',
+              CASE WHEN g.x % 3 = 0 THEN NULL ELSE g.mins END, '', g.t, g.t
+            FROM g JOIN bench_dim dj ON dj.kind = 'j' AND dj.k = g.j
+            JOIN bench_dim ds ON ds.kind = 's' AND ds.k = g.s
+            JOIN bench_dim dob ON dob.kind = 'o' AND dob.k = g.o"""
+        )
+    )
+    k1 = f"floor({PPS_PER_JOURNEY} * g.u1 * g.u1 * g.u1)::int"
+    k2 = f"floor({PPS_PER_JOURNEY} * g.u2 * g.u2)::int"
+    conn.execute(
+        text(
+            f"""INSERT INTO observation_tags (observation_id, pain_point_id, severity)
+            SELECT g.id, p.id::uuid, g.sev1 FROM g JOIN bench_pp p ON p.j = g.j AND p.k = {k1}"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""INSERT INTO observation_tags (observation_id, pain_point_id, severity)
+            SELECT g.id, p.id::uuid, g.sev2 FROM g JOIN bench_pp p ON p.j = g.j AND p.k = {k2}
+            WHERE g.second AND {k2} <> {k1}"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""INSERT INTO visits (id, observer_id, site_id, channel, started_at,
+              customers_observed, purpose, notes, payload_hash, created_at, updated_at)
+            SELECT gen_random_uuid(), dob.id::uuid, ds.id::uuid, ({chans})[g.ch], g.t,
+              floor(random() * 30)::int, '', '', '', g.t, g.t
+            FROM g JOIN bench_dim ds ON ds.kind = 's' AND ds.k = g.s
+            JOIN bench_dim dob ON dob.kind = 'o' AND dob.k = g.o WHERE g.x % 20 = 0"""
+        )
+    )
+    conn.execute(text("DROP TABLE g"))
+
+
+def generate(url: str, n: int, now: datetime) -> dict[str, list[Any]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    t0 = time.monotonic()
+    with engine.begin() as conn:
+        dims = _dimensions(conn, now)
+        if conn.dialect.name == "sqlite":
+            _generate_sqlite(conn, n, now)
+        else:
+            _generate_postgres(conn, n, now)
+        tags = conn.execute(text("SELECT count(*) FROM observation_tags")).scalar_one()
+    print(f"  generated {n:,} observations, {tags:,} tags in {time.monotonic() - t0:.0f} s")
+    t0 = time.monotonic()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    try:
+        from sqlmodel import Session
+
+        from app.backlog import rollup
+
+        with Session(engine) as session:
+            rollup.rebuild(session)
+            session.commit()
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        print(f"  rollups rebuilt and analysed in {time.monotonic() - t0:.0f} s")
+    except ImportError:
+        print("  (no rollups)")
+    engine.dispose()
+    return dims
+
+
+def _time(client: httpx.Client, path: str, params: dict[str, Any], n: int) -> tuple[float, float]:
+    for _ in range(3):  # warm-up
+        r = client.get(path, params=params)
+        assert r.status_code == 200, r.text
+    lat = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = client.get(path, params=params)
+        lat.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.text
+    lat.sort()
+    return statistics.median(lat), lat[min(len(lat) - 1, round(0.95 * len(lat)) - 1)]
+
+
+def existing_dimensions(url: str) -> dict[str, list[Any]]:
+    """The dimensions of a database an earlier run generated (--existing)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        q = "SELECT k, id FROM bench_dim WHERE kind = :kind ORDER BY k"
+        dims: dict[str, list[Any]] = {
+            name: [r[1] for r in conn.execute(text(q), {"kind": kind})]
+            for name, kind in (("journeys", "j"), ("sites", "s"), ("observers", "o"))
+        }
+        dims["pps"] = [tuple(r) for r in conn.execute(text("SELECT j, k, id FROM bench_pp"))]
+        dims["pps"].sort(key=lambda r: (r[0], r[1]))
+        dims["stages"] = [
+            r[0] for r in conn.execute(text("SELECT id FROM stages ORDER BY journey_id, position"))
+        ]
+    engine.dispose()
+    return dims
+
+
+def measure(label: str, url: str, args: argparse.Namespace) -> None:
+    print(f"\n[{label}] {args.observations:,} observations")
+    token = _prepare_database(url)
+    now = datetime.now(UTC)
+    if args.existing:
+        dims = existing_dimensions(url)
+    else:
+        dims = generate(url, args.observations, now)
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = Server(url, Path(data_dir))
+        try:
+            client = httpx.Client(
+                base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            )
+            top_pp = str(dims["pps"][0][2])
+            cases: list[tuple[str, str, dict[str, Any]]] = [
+                ("backlog default 90 days", "/api/v1/backlog", {}),
+                ("journey_id", "/api/v1/backlog", {"journey_id": str(dims["journeys"][0])}),
+                ("stage_id", "/api/v1/backlog", {"stage_id": str(dims["stages"][0])}),
+                ("site_id", "/api/v1/backlog", {"site_id": str(dims["sites"][0])}),
+                ("channel", "/api/v1/backlog", {"channel": "phone"}),
+                ("layer", "/api/v1/backlog", {"layer": "frontstage"}),
+                ("observer_id", "/api/v1/backlog", {"observer_id": str(dims["observers"][0])}),
+            ]
+            cases += [
+                (f"sort={s}", "/api/v1/backlog", {"sort": s})
+                for s in ("impact", "minutes_lost", "trend", "recent")
+            ]
+            edge = {
+                "from": (now - timedelta(days=61, hours=5, minutes=7)).isoformat(),
+                "to": (now - timedelta(days=3, hours=2)).isoformat(),
+            }
+            cases += [
+                ("sub-day window", "/api/v1/backlog", edge),
+                ("heatmap", f"/api/v1/journeys/{dims['journeys'][0]}/heatmap", {}),
+                ("timeline (week, 90 d)", f"/api/v1/pain-points/{top_pp}/timeline", {}),
+                (
+                    "timeline (day, 180 d)",
+                    f"/api/v1/pain-points/{top_pp}/timeline",
+                    {"bucket": "day", "from": (now - timedelta(days=180)).isoformat()},
+                ),
+            ]
+            print(f"  {'request':28} {'median ms':>10} {'p95 ms':>8}  target p95 ≤ 50")
+            for name, path, params in cases:
+                med, p95 = _time(client, path, params, args.requests)
+                flag = "ok" if p95 <= 50 else "SLOW"
+                print(f"  {name:28} {med:10.1f} {p95:8.1f}  {flag}", flush=True)
+        finally:
+            server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--existing", metavar="URL", help="measure a database an earlier run generated"
+    )
+    args = parser.parse_args()
+    if args.existing:
+        measure("existing", args.existing, args)
+        return 0
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure("sqlite", f"sqlite:///{tmp}/bench.db", args)
+    pg = os.environ.get("GEMBALOG_BENCH_POSTGRES_URL")
+    if pg:
+        _reset_postgres(pg)
+        measure("postgresql", pg, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""POST /api/v1/sync: dependency order, item-by-item results, replays (sequential and
+concurrent), and the limits."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.models import Observation, ObservationTag
+from tests.helpers import assert_problem
+from tests.world import World
+
+
+def sync(client: TestClient, **lists: list[Any]) -> list[dict[str, Any]]:
+    r = client.post("/api/v1/sync", json=lists)
+    assert r.status_code == 200, r.text
+    results: list[dict[str, Any]] = r.json()["results"]
+    return results
+
+
+def tag(world: World, name: str, severity: int = 3) -> dict[str, Any]:
+    return {"pain_point_id": world.pp[name]["id"], "severity": severity}
+
+
+def stored(app: FastAPI) -> int:
+    with Session(app.state.engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Observation)) or 0)
+
+
+def test_new_pain_point_and_visit_are_usable_by_later_observations(world: World) -> None:
+    pp = {"id": str(uuid.uuid4()), "title": "Card reader broken", "stage_id": world.stage(1)}
+    visit = {"id": str(uuid.uuid4()), "site_id": world.site["id"], "channel": "phone",
+             "started_at": "2026-11-20T08:00:00Z"}  # fmt: skip
+    obs = world.obs(visit_id=visit["id"], pain_points=[{"pain_point_id": pp["id"], "severity": 5}])
+    results = sync(world.alice.client, observations=[obs], visits=[visit], pain_points=[pp])
+    assert [(r["kind"], r["id"], r["status"]) for r in results] == [
+        ("pain_point", pp["id"], "created"),
+        ("visit", visit["id"], "created"),
+        ("observation", obs["id"], "created"),
+    ]
+    got = world.alice.client.get(f"/api/v1/observations/{obs['id']}").json()
+    assert got["site_id"] == world.site["id"]
+    assert got["channel"] == "phone"
+    assert got["pain_points"] == [{"pain_point_id": pp["id"], "severity": 5}]
+
+
+def test_a_bad_item_never_blocks_the_rest(world: World) -> None:
+    good = [world.obs(pain_points=[tag(world, "queue")]) for _ in range(3)]
+    wrong_journey = world.obs(pain_points=[tag(world, "elsewhere")])
+    schema_invalid = world.obs(pain_points=[tag(world, "queue", 9)])
+    not_an_object = "hello"
+    empty = world.obs(note="")
+    items = [good[0], wrong_journey, good[1], schema_invalid, not_an_object, empty, good[2]]
+    results = sync(world.alice.client, observations=items)
+    assert [r["status"] for r in results] == [
+        "created", "error", "created", "error", "error", "error", "created"
+    ]  # fmt: skip
+    assert results[1]["id"] == wrong_journey["id"]
+    assert results[1]["error"]["status"] == 422
+    assert results[1]["error"]["errors"][0]["field"] == "pain_points.0.pain_point_id"
+    assert results[3]["id"] == schema_invalid["id"]
+    assert results[3]["error"]["errors"][0]["field"] == "pain_points.0.severity"
+    assert results[4]["id"] is None
+    assert results[5]["error"]["errors"][0]["field"] == "note"
+    for r in (results[1], results[3], results[5]):
+        assert {"type", "title", "status", "detail"} <= set(r["error"])
+    listed = {o["id"] for o in world.alice.client.get("/api/v1/observations").json()["items"]}
+    assert listed == {o["id"] for o in good}
+
+
+def test_bad_pain_point_and_visit_items_do_not_block_observations(world: World) -> None:
+    bad_pp = {"title": "", "stage_id": world.stage(0)}
+    bad_visit = {"site_id": str(uuid.uuid4()), "started_at": "2026-11-20T08:00:00Z"}
+    obs = world.obs()
+    results = sync(world.alice.client, pain_points=[bad_pp], visits=[bad_visit],
+                   observations=[obs])  # fmt: skip
+    assert [r["status"] for r in results] == ["error", "error", "created"]
+    assert results[0]["error"]["status"] == 422
+
+
+def test_replays_exist_and_conflicts_are_409(world: World, app: FastAPI) -> None:
+    items = [world.obs(pain_points=[tag(world, "refund", 2)]) for _ in range(4)]
+    assert {r["status"] for r in sync(world.alice.client, observations=items)} == {"created"}
+    # Same content again (key order and defaults do not matter): exists; nothing changes.
+    again = [dict(reversed(list(o.items())), customer_goal="") for o in items]
+    assert {r["status"] for r in sync(world.alice.client, observations=again)} == {"exists"}
+    # Another observer, or other content under a known id: a 409 problem, nothing overwritten.
+    changed = {**items[0], "note": "something else"}
+    r = sync(world.alice.client, observations=[changed])[0]
+    assert (r["status"], r["error"]["status"]) == ("error", 409)
+    r = sync(world.bob.client, observations=[items[1]])[0]
+    assert (r["status"], r["error"]["status"]) == ("error", 409)
+    # The same id twice inside one batch: stored once.
+    twin = world.obs()
+    results = sync(world.alice.client, observations=[twin, twin, {**twin, "note": "other"}])
+    assert [r["status"] for r in results] == ["created", "exists", "error"]
+    assert stored(app) == 5
+    got = world.alice.client.get(f"/api/v1/observations/{items[0]['id']}").json()
+    assert got["note"] == items[0]["note"]
+
+
+def test_a_deleted_observation_is_never_revived(world: World, app: FastAPI) -> None:
+    obs = world.obs()
+    sync(world.alice.client, observations=[obs])
+    world.alice.client.delete(f"/api/v1/observations/{obs['id']}")
+    r = sync(world.alice.client, observations=[obs])[0]
+    assert (r["status"], r["error"]["status"]) == ("error", 410)
+    assert world.manager.client.get("/api/v1/observations").json()["items"] == []
+
+
+def test_alias_and_merged_ids_resolve(world: World) -> None:
+    # A duplicate title in the stage answers with the existing pain point: its id an alias.
+    alias_id = uuid.uuid4()
+    dup = world.alice.client.post(
+        "/api/v1/pain-points",
+        json={"id": str(alias_id), "title": "asked for RECEIPT three times!",
+              "stage_id": world.stage(2)},
+    )  # fmt: skip
+    assert (dup.status_code, dup.json()["id"]) == (200, world.pp["receipt"]["id"]), dup.text
+    obs = world.obs(pain_points=[{"pain_point_id": str(alias_id), "severity": 4}])
+    assert sync(world.alice.client, observations=[obs])[0]["status"] == "created"
+    got = world.alice.client.get(f"/api/v1/observations/{obs['id']}").json()
+    assert got["pain_points"] == [{"pain_point_id": world.pp["receipt"]["id"], "severity": 4}]
+    # An alias and its canonical id in one observation are one pain point tagged twice.
+    both = world.obs(pain_points=[{"pain_point_id": str(alias_id), "severity": 4},
+                                  tag(world, "receipt")])  # fmt: skip
+    r = sync(world.alice.client, observations=[both])[0]
+    assert r["error"]["errors"][0]["field"] == "pain_points.1.pain_point_id"
+    listed = world.manager.client.get(
+        "/api/v1/observations", params={"pain_point_id": str(alias_id)}
+    ).json()["items"]
+    assert [o["id"] for o in listed] == [obs["id"]]
+    # A merged pain point's id resolves to the survivor, in tags and in the filter.
+    m = world.manager.client
+    merged = m.post(
+        "/api/v1/pain-points", json={"title": "Refund is slow", "stage_id": world.stage(3)}
+    ).json()
+    r = m.post(
+        f"/api/v1/pain-points/{merged['id']}/merge", json={"into_id": world.pp["refund"]["id"]}
+    )
+    assert r.status_code == 200, r.text
+    late = world.obs(pain_points=[{"pain_point_id": merged["id"], "severity": 2}])
+    assert sync(world.alice.client, observations=[late])[0]["status"] == "created"
+    got = world.alice.client.get(f"/api/v1/observations/{late['id']}").json()
+    assert got["pain_points"] == [{"pain_point_id": world.pp["refund"]["id"], "severity": 2}]
+    listed = m.get("/api/v1/observations", params={"pain_point_id": merged["id"]}).json()["items"]
+    assert [o["id"] for o in listed] == [late["id"]]
+
+
+def test_limits(world: World) -> None:
+    body = {"observations": [world.obs() for _ in range(600)], "visits": [{}] * 401}
+    assert_problem(world.alice.client.post("/api/v1/sync", json=body), 422, field="observations")
+    assert_problem(world.alice.client.post("/api/v1/sync", json={"other": []}), 422, field="other")
+    assert_problem(world.alice.client.post("/api/v1/sync", json=[1]), 422)
+    assert (
+        sync(world.alice.client, observations=[world.obs() for _ in range(1000)])[-1]["status"]
+        == "created"
+    )
+
+
+def test_one_batch_replayed_sequentially_and_concurrently_is_stored_once(
+    world: World, app: FastAPI
+) -> None:
+    batch = [
+        world.obs(pain_points=[tag(world, "queue", 1 + i % 5)], note=f"obs {i}") for i in range(300)
+    ]
+    token = world.alice.client.headers["Authorization"]
+    for _ in range(3):
+        results = sync(world.alice.client, observations=batch)
+        assert len(results) == 300
+        assert all(r["status"] in {"created", "exists"} for r in results)
+    assert stored(app) == 300
+
+    fresh = [
+        world.obs(pain_points=[tag(world, "refund", 1 + i % 5)], note=f"again {i}")
+        for i in range(300)
+    ]
+
+    def replay(_: int) -> list[str]:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            c.headers["Authorization"] = token
+            return [r["status"] for r in sync(c, observations=fresh)]
+
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(pool.map(replay, range(3)))
+    # Every item is created by exactly one of the racing replays; the others see it exist.
+    for i in range(300):
+        assert sorted(o[i] for o in outcomes) == ["created", "exists", "exists"]
+    assert stored(app) == 600
+    with Session(app.state.engine) as s:
+        tags = s.scalar(select(func.count()).select_from(ObservationTag))
+    assert tags == 600
+
+
+def test_concurrent_single_writers_never_fail(world: World, app: FastAPI) -> None:
+    token = world.alice.client.headers["Authorization"]
+
+    def writer(n: int) -> list[int]:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            c.headers["Authorization"] = token
+            return [
+                c.post("/api/v1/observations", json=world.obs(note=f"w{n} {i}")).status_code
+                for i in range(15)
+            ]
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = [code for result in pool.map(writer, range(8)) for code in result]
+    assert codes == [201] * 120
+    assert stored(app) == 120
