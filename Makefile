@@ -51,9 +51,11 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
-## run: set up, build the app when stale, migrate the embedded SQLite database, serve
+## run: set up, build the app when stale, migrate the embedded SQLite database, load the
+## demo organisation when the database is empty, serve
 run: $(STAMP) frontend
 	$(BIN)/gembalog migrate
+	$(BIN)/gembalog demo --if-empty
 	$(BIN)/gembalog serve --host $(HOST) --port $(PORT)
 
 migrate: $(STAMP)

@@ -1,4 +1,4 @@
-"""The `gembalog` command: serve, migrate, create-user."""
+"""The `gembalog` command: serve, migrate, create-user, demo, import, cleanup."""
 
 from __future__ import annotations
 

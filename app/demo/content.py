@@ -893,7 +893,7 @@ IMPROVEMENTS: tuple[ImprovementSpec, ...] = (
         "Callers holding more than ten minutes will halve.",
         ("long_hold",), "verified", 110, 90, 70, 49, -72,
         # Worked at first; since the autumn promotions the call-back slots fill up by 10:00.
-        effect=((70, 0.2), (35, 2.0)),
+        effect=((70, 0.1), (35, 2.0)),
     ),
     ImprovementSpec(
         "Rewrite the IVR menu around the top five reasons for calling",

@@ -494,12 +494,13 @@ class _Builder:
         weights = [self.weight(p, at, site, peak) for p in candidates]
         r = self.rng.random()
         wanted = 1 if r < 0.72 else 2 if r < 0.93 else 3
-        chosen: list[_Pain] = []
-        while len(chosen) < wanted and any(w > 0 for w in weights):
-            i = self.rng.choices(range(len(candidates)), weights=weights)[0]
-            chosen.append(candidates[i])
-            weights[i] = 0.0
-        return chosen
+        if not any(w > 0 for w in weights):
+            return []
+        # Drawn with replacement and deduplicated: a pain point's chance to be tagged then
+        # scales with its weight, so an improvement's multiplier shows in its frequency (drawn
+        # without replacement, a damped top pain point kept coming back as a second tag).
+        picks = self.rng.choices(range(len(candidates)), weights=weights, k=wanted)
+        return [candidates[i] for i in dict.fromkeys(picks)]
 
     def observation(
         self,

@@ -395,7 +395,7 @@ def test_pixel_bomb_is_413_fast(observer: Actor, app: FastAPI, db: Session, w: i
     r = upload(observer, data, name="tiny.png", ctype="image/png")
     # Decoding 50,000² would take minutes and gigabytes; the header check takes microseconds
     # (the bound is loose for loaded CI machines).
-    assert time.perf_counter() - started < 5.0
+    assert time.perf_counter() - started < 30.0
     assert_problem(r, 413)
     assert_nothing_stored(app, db)
 
@@ -418,7 +418,7 @@ def test_many_multipart_parts_are_refused(observer: Actor, app: FastAPI, db: Ses
     r = observer.client.post(
         URL, content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
-    assert time.perf_counter() - started < 10.0
+    assert time.perf_counter() - started < 30.0
     assert 400 <= r.status_code < 500
     assert_problem(r, r.status_code)
     # 1,001 files are refused the same way.

@@ -183,9 +183,14 @@ def test_one_batch_replayed_sequentially_and_concurrently_is_stored_once(
     ]
 
     def replay(_: int) -> list[str]:
-        with TestClient(app, raise_server_exceptions=False) as c:
+        # No `with`: leaving a TestClient runs the app's shutdown, which disposes the engine
+        # while the other threads still hold connections.
+        c = TestClient(app, raise_server_exceptions=False)
+        try:
             c.headers["Authorization"] = token
             return [r["status"] for r in sync(c, observations=fresh)]
+        finally:
+            c.close()
 
     with ThreadPoolExecutor(3) as pool:
         outcomes = list(pool.map(replay, range(3)))
@@ -202,12 +207,15 @@ def test_concurrent_single_writers_never_fail(world: World, app: FastAPI) -> Non
     token = world.alice.client.headers["Authorization"]
 
     def writer(n: int) -> list[int]:
-        with TestClient(app, raise_server_exceptions=False) as c:
+        c = TestClient(app, raise_server_exceptions=False)  # no `with`: see the test above
+        try:
             c.headers["Authorization"] = token
             return [
                 c.post("/api/v1/observations", json=world.obs(note=f"w{n} {i}")).status_code
                 for i in range(15)
             ]
+        finally:
+            c.close()
 
     with ThreadPoolExecutor(8) as pool:
         codes = [code for result in pool.map(writer, range(8)) for code in result]
