@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
@@ -17,18 +18,26 @@ from app.core.security import MAX_PASSWORD, MIN_PASSWORD
 from app.models import Role
 
 
+def _not_at_head(engine: Engine) -> bool:
+    """True (with a message saying what to run) when the database is not migrated to head:
+    every command that reads or writes data refuses such a database rather than fail halfway."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return False
+    msg = f"The database is at revision {current or 'none'}, not {head}."
+    print(f"{msg} Run 'gembalog migrate' first.", file=sys.stderr)
+    return True
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     engine = make_engine(settings)
     try:
-        current, head = current_revision(engine), head_revision()
+        if _not_at_head(engine):
+            return 2
     finally:
         engine.dispose()
-    if current != head:
-        msg = f"The database is at revision {current or 'none'}, not {head}."
-        print(f"{msg} Run 'gembalog migrate' first.", file=sys.stderr)
-        return 2
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -74,6 +83,8 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = make_engine(settings)
     try:
+        if _not_at_head(engine):
+            return 2
         with Session(writer(engine), expire_on_commit=False) as session:
             user, _ = create(session, data=data, actor=None)
             session.commit()
@@ -91,10 +102,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(settings)
     try:
-        current, head = current_revision(engine), head_revision()
-        if current != head:
-            msg = f"The database is at revision {current or 'none'}, not {head}."
-            print(f"{msg} Run 'gembalog migrate' first.", file=sys.stderr)
+        if _not_at_head(engine):
             return 2
         return run(lambda: Session(writer(engine)), seed=args.seed, if_empty=args.if_empty)
     finally:
@@ -110,6 +118,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(settings)
     try:
+        if _not_at_head(engine):
+            return 2
         with (
             open(args.file, encoding="utf-8-sig", newline="") as fh,
             Session(writer(engine), expire_on_commit=False) as session,
@@ -153,6 +163,8 @@ def _cleanup(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = make_engine(settings)
     try:
+        if _not_at_head(engine):
+            return 2
         with Session(writer(engine), expire_on_commit=False) as session:
             removed = attachments.remove_orphans(session, older_than=timedelta(hours=hours))
             session.commit()

@@ -195,6 +195,31 @@ def test_serve_refuses_an_empty_database(
     assert no_uvicorn == []
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["create-user", "--email", "a@example.com", "--role", "admin"],
+        ["demo"],
+        ["import", "missing.csv", "--user", "a@example.com"],
+        ["cleanup"],
+    ],
+)
+def test_data_commands_refuse_an_unmigrated_database(
+    env: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    """A clear message saying what to run, never a traceback from a missing table."""
+    env.setenv("GEMBALOG_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Run 'gembalog migrate' first." in err
+    assert "Traceback" not in err
+
+
 def test_serve_refuses_a_database_behind_head(
     on_db: str, capsys: pytest.CaptureFixture[str], no_uvicorn: list[dict[str, object]]
 ) -> None:
