@@ -181,19 +181,23 @@ def _image_response(request: Request, att: Attachment, etag: str, name: str, loa
     return Response(content=load(), media_type=att.content_type, headers=headers)
 
 
+def _image_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+            "description": description,
+        },
+        304: {"description": "Not modified (If-None-Match)"},
+        404: {"description": "No such attachment, or not yours to see", **_PROBLEM},
+    }
+
+
 @router.get(
     "/{attachment_id}",
     operation_id="get_attachment",
     summary="The stored image",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
-            "description": "The image",
-        },
-        304: {"description": "Not modified (If-None-Match)"},
-        404: {"description": "No such attachment, or not yours to see", **_PROBLEM},
-    },
+    responses=_image_responses("The image"),
 )
 def get_attachment(
     attachment_id: uuid.UUID,
@@ -214,14 +218,7 @@ def get_attachment(
     operation_id="get_attachment_thumbnail",
     summary="The image scaled to fit 320×320 px",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
-            "description": "The thumbnail",
-        },
-        304: {"description": "Not modified (If-None-Match)"},
-        404: {"description": "No such attachment, or not yours to see", **_PROBLEM},
-    },
+    responses=_image_responses("The thumbnail"),
 )
 def get_attachment_thumbnail(
     attachment_id: uuid.UUID,
