@@ -19,6 +19,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_engine, writer
 from app.core.errors import install_handlers, problem_response
 from app.core.http import BodyLimitMiddleware, EdgeMiddleware, MetricsMiddleware
+from app.core.hygiene import NulGuardMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.web import mount_frontend
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_frontend(app)
 
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_json_bytes,

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Timestamp
 from app.core.security import MAX_PASSWORD
 from app.models import TokenScope
 from app.users.schemas import Password, UserPublic
@@ -38,7 +39,7 @@ class TokenCreate(BaseModel):
     id: uuid.UUID | None = Field(default=None, description="Optional client-chosen id.")
     name: str = Field(min_length=1, max_length=200, description="What the token is for.")
     scope: TokenScope = Field(description="read allows only safe methods; write allows all.")
-    expires_at: AwareDatetime | None = Field(default=None, description="Must be in the future.")
+    expires_at: Timestamp | None = Field(default=None, description="Must be in the future.")
 
 
 class TokenPublic(BaseModel):

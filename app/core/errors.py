@@ -173,4 +173,5 @@ def install_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405 and detail == "Method Not Allowed":
             detail = "This resource does not support that method."
         headers = dict(exc.headers) if exc.headers else None
-        return problem_response(exc.status_code, detail, headers=headers)
+        errors = getattr(exc, "errors", None)  # a 422 raised where only HTTPException passes
+        return problem_response(exc.status_code, detail, headers=headers, errors=errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlmodel import Session
 
 from app.core.errors import Invalid
+from app.core.schemas import in_range
 
 T = TypeVar("T")
 
@@ -47,12 +49,18 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
+        values = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         raise _bad_cursor() from None
     if not isinstance(values, list) or len(values) != arity:
         raise _bad_cursor()
+    if not all(_bindable(v) for v in values):
+        raise _bad_cursor()
     return values
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and ±Infinity: no list issues them
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,22 @@ class SortKey:
 _CHECKED_TYPES = (str, int, float, bool, uuid.UUID, datetime)
 
 
+def _bindable(value: Any) -> bool:
+    """Values every driver binds: 64-bit integers, finite floats, text without NUL (which
+    PostgreSQL refuses), datetimes inside the accepted range."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return in_range(value)
+    return True
+
+
 def _parse(key: SortKey, value: Any) -> Any:
     """A cursor value back into the column's type. A value this list could not have issued
     (wrong type, naive time for an aware column) is a 422, never a database error."""
@@ -77,6 +101,8 @@ def _parse(key: SortKey, value: Any) -> Any:
         parsed = key.parse(value)
     except (ValueError, TypeError, AttributeError, OverflowError):
         raise _bad_cursor() from None
+    if not _bindable(parsed):
+        raise _bad_cursor()
     col_type = key.column.type
     col_type = getattr(col_type, "impl_instance", col_type)
     try:

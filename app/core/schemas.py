@@ -7,8 +7,26 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
+# The instants the service accepts. Wide enough for any real observation, improvement or
+# token; narrow enough that window arithmetic (a previous window as long as the window, an
+# effect window before done_at) and every database stay far from their limits.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
+RANGE_MESSAGE = "must lie between 1970-01-01 and 2199-12-31 (UTC)"
+
+
+def in_range(value: datetime) -> bool:
+    """An aware datetime inside [EARLIEST, LATEST); False for one whose UTC form would not
+    even exist (year 1 with a positive offset, year 9999 with a negative one)."""
+    try:
+        return EARLIEST <= value.astimezone(UTC) < LATEST
+    except OverflowError:
+        return False
+
 
 def _to_utc(value: datetime) -> datetime:
+    if not in_range(value):
+        raise ValueError(RANGE_MESSAGE)
     return value.astimezone(UTC)
 
 

@@ -310,7 +310,9 @@ def _by_count(
     if after is not None:
         try:
             cn, ct, cid = int(after[0]), str(after[1]), uuid.UUID(str(after[2]))
-        except (ValueError, TypeError):
+            if not 0 <= cn < 2**63:
+                raise ValueError(cn)
+        except (ValueError, TypeError, OverflowError):
             raise Invalid("cursor", "is not a cursor this list issued") from None
         base = base.having(
             (n < cn) | ((n == cn) & (title > ct)) | ((n == cn) & (title == ct) & (pid > cid))
