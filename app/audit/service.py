@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +33,11 @@ def record(
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, uuid.UUID | datetime):
+    if isinstance(value, datetime):  # ISO 8601 in UTC with Z, like every output (SPEC §3)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}

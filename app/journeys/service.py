@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.audit.service import record
@@ -21,7 +22,7 @@ from app.journeys.schemas import (
     StagePublic,
     StageUpdate,
 )
-from app.models import Journey, PainPoint, Stage, User, utcnow
+from app.models import Journey, PainPoint, PainPointStatus, Stage, User, utcnow
 
 
 def stages_of(session: Session, journey_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Stage]]:
@@ -219,10 +220,27 @@ def update_stage(session: Session, *, stage: Stage, data: StageUpdate, user: Use
 def delete_stage(session: Session, *, stage: Stage, user: User) -> None:
     get(session, stage.journey_id, for_update=True)
     used = session.scalar(
-        select(func.count()).select_from(PainPoint).where(col(PainPoint.stage_id) == stage.id)
+        select(func.count())
+        .select_from(PainPoint)
+        .where(
+            col(PainPoint.stage_id) == stage.id,
+            col(PainPoint.status) != PainPointStatus.merged,
+        )
     )
     if used:
         raise Conflict(f"{used} pain point(s) belong to this stage; move or merge them first.")
+    # Pain points merged away live on only as aliases of their survivor: they follow it, so a
+    # merge never pins a stage for good.
+    survivor = aliased(PainPoint)
+    session.execute(
+        update(PainPoint)
+        .where(col(PainPoint.stage_id) == stage.id)
+        .values(
+            stage_id=select(col(survivor.stage_id))
+            .where(col(survivor.id) == col(PainPoint.merged_into_id))
+            .scalar_subquery()
+        )
+    )
     position, journey_id = stage.position, stage.journey_id
     session.delete(stage)
     session.flush()

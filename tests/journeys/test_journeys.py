@@ -103,6 +103,21 @@ def test_stage_delete_is_409_while_pain_points_belong(factory: Factory) -> None:
     assert_problem(manager.client.delete(f"/api/v1/stages/{uuid.uuid4()}"), 404)
 
 
+def test_a_stage_whose_pain_points_were_merged_away_can_be_deleted(factory: Factory) -> None:
+    manager = factory.bearer("manager")
+    j = journey(manager)
+    first, second = j["stages"][0]["id"], j["stages"][1]["id"]
+    gone = pain_point(manager, first, "Door too heavy")
+    kept = pain_point(manager, second, "Heavy door")
+    r = manager.client.post(f"/api/v1/pain-points/{gone['id']}/merge", json={"into_id": kept["id"]})
+    assert r.status_code == 200, r.text
+    assert manager.client.delete(f"/api/v1/stages/{first}").status_code == 204
+    # The alias still resolves to the survivor, which kept its stage.
+    resolved = manager.client.get(f"/api/v1/pain-points/{gone['id']}").json()
+    assert resolved["id"] == kept["id"]
+    assert resolved["stage_id"] == second
+
+
 def test_patch_archive_and_if_match(factory: Factory) -> None:
     manager = factory.bearer("manager")
     j = journey(manager)
