@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -17,7 +18,7 @@ from app import __version__
 from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, writer
-from app.core.errors import install_handlers, problem_response
+from app.core.errors import install_handlers, problem_media_in_openapi, problem_response
 from app.core.http import BodyLimitMiddleware, EdgeMiddleware, MetricsMiddleware
 from app.core.hygiene import NulGuardMiddleware
 from app.core.migrations import current_revision, head_revision
@@ -56,6 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = CollectorRegistry()
 
     install_handlers(app)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_in_openapi(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(api_router)
 
     @app.get("/healthz", operation_id="get_health", tags=["ops"], summary="Liveness")

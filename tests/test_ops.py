@@ -119,4 +119,28 @@ def test_openapi_operation_ids_are_snake_case_verb_noun(client: TestClient) -> N
     for op_id in ids:
         assert op_id.islower(), op_id
         assert op_id.replace("_", "").isalnum(), op_id
-    assert {"login", "logout", "get_me", "create_token", "list_users", "update_user"} <= set(ids)
+    assert {
+        "login_user",
+        "logout_user",
+        "get_me",
+        "create_token",
+        "list_users",
+        "update_user",
+    } <= set(ids)
+
+
+def test_openapi_documents_errors_as_problem_json(client: TestClient) -> None:
+    """A generated client must read error bodies with the type the server really sends."""
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    problem = {"$ref": "#/components/schemas/ProblemDetails"}
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            responses = op["responses"]
+            if path.startswith("/api/v1/"):
+                assert {"401", "403", "422"} <= set(responses), (method, path)
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert response["content"] == {"application/problem+json": {"schema": problem}}
+    fields = spec["components"]["schemas"]["ProblemDetails"]["properties"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(fields)

@@ -23,7 +23,7 @@ from app.users.schemas import UserPublic
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", operation_id="login", summary="Sign in; sets the session cookie")
+@router.post("/auth/login", operation_id="login_user", summary="Sign in; sets the session cookie")
 def login(
     data: LoginRequest,
     request: Request,
@@ -56,7 +56,7 @@ def login(
     )
 
 
-@router.post("/auth/logout", operation_id="logout", summary="Sign out", status_code=204)
+@router.post("/auth/logout", operation_id="logout_user", summary="Sign out", status_code=204)
 def logout(principal: CurrentUser, session: SessionDep, response: Response) -> None:
     if principal.session_secret:
         service.logout(session, principal.session_secret)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -29,6 +30,60 @@ _TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+class FieldError(BaseModel):
+    field: str = Field(
+        description="Dotted path of the offending input, e.g. pain_points.0.severity."
+    )
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, the body of every 4xx and 5xx answer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation failures (422 only)."
+    )
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "model": ProblemDetails,
+        "description": description,
+        "content": {PROBLEM_JSON: {}},
+    }
+
+
+# Documented on every /api/v1 operation (routes add their own 404, 409, 412, …). Declaring 422
+# here also replaces FastAPI's default HTTPValidationError, which is not what the API sends.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem("Not signed in, or the session or token is no longer valid"),
+    403: _problem("Not allowed: role, token scope, or a missing CSRF token"),
+    422: _problem("The request is not valid; `errors` names each field"),
+}
+
+
+def problem_media_in_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a response `model` under application/json; error answers are
+    application/problem+json, so move each error's schema there (a generated client then
+    reads errors with the right type)."""
+    ref = {"$ref": "#/components/schemas/ProblemDetails"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[:1] not in "45":
+                    continue
+                content = response.setdefault("content", {})
+                if "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+                if not content.get(PROBLEM_JSON, {}).get("schema"):
+                    content[PROBLEM_JSON] = {"schema": ref}
+    return schema
 
 
 def problem_type(status: int) -> str:
