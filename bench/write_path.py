@@ -14,6 +14,7 @@ Bounded: every phase stops after --seconds or --max-requests, whichever comes fi
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -151,13 +152,35 @@ class Server:
             self.proc.kill()
 
 
+class _Client:
+    """One keep-alive HTTP/1.1 connection (http.client: the load generator shares the two
+    cores with the server, and httpx cost ~1 ms of client CPU per request, more than half the
+    server's, with 16 threads queueing for the client's GIL and inflating the tail)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.auth = f"Bearer {token}"
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        headers = {"Authorization": self.auth}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def _load(
     base: str,
     token: str,
     clients: int,
     seconds: float,
     max_requests: int,
-    request: Callable[[httpx.Client, int], httpx.Response],
+    request: Callable[[_Client, int], tuple[int, bytes]],
 ) -> tuple[int, float, list[float]]:
     """Runs `request` from `clients` threads (each with its own keep-alive connection) until
     the time or the request budget runs out. Returns (requests done, seconds, latencies)."""
@@ -170,18 +193,19 @@ def _load(
 
     def worker(n: int) -> None:
         mine: list[float] = []
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        ) as client:
+        client = _Client(base, token)
+        try:
             barrier.wait()
             i = 0
             while time.monotonic() < stop_at and budget.acquire(blocking=False):
                 t0 = time.perf_counter()
-                r = request(client, n * 1_000_000 + i)
+                status, body = request(client, n * 1_000_000 + i)
                 mine.append(time.perf_counter() - t0)
-                if r.status_code >= 300:
-                    errors.append(f"{r.status_code} {r.text[:200]}")
+                if status >= 300:
+                    errors.append(f"{status} {body[:200]!r}")
                 i += 1
+        finally:
+            client.close()
         with lock:
             latencies.extend(mine)
 
@@ -257,27 +281,30 @@ def _measure(server: Server, token: str, args: argparse.Namespace) -> dict[str, 
     journey_id, pps = _setup_catalogue(base, token)
     secs, cap, clients = args.seconds, args.max_requests, args.clients
 
-    def me(c: httpx.Client, _: int) -> httpx.Response:
-        return c.get("/api/v1/me")
+    def me(c: _Client, _: int) -> tuple[int, bytes]:
+        return c.request("GET", "/api/v1/me")
 
-    def post(c: httpx.Client, n: int) -> httpx.Response:
-        return c.post("/api/v1/observations", json=_observation(journey_id, pps, n))
+    def post(c: _Client, n: int) -> tuple[int, bytes]:
+        body = json.dumps(_observation(journey_id, pps, n)).encode()
+        return c.request("POST", "/api/v1/observations", body)
 
     _load(base, token, clients, 1.0, 200, me)  # warm-up: imports, pools, caches
     _load(base, token, clients, 1.0, 200, post)
-    cpu0 = server.cpu_seconds()
+    cpu0, own0 = server.cpu_seconds(), time.process_time()
     n, t, _ = _load(base, token, clients, secs, cap, me)
     get_rps, get_cpu = n / t, (server.cpu_seconds() - cpu0) / n
     print(
         f"GET /api/v1/me                     {get_rps:8.0f} req/s  "
-        f"({clients} clients; server CPU {get_cpu * 1000:.2f} ms/request)"
+        f"({clients} clients; server CPU {get_cpu * 1000:.2f} ms/request, "
+        f"load generator {(time.process_time() - own0) / n * 1000:.2f})"
     )
-    cpu0 = server.cpu_seconds()
+    cpu0, own0 = server.cpu_seconds(), time.process_time()
     n, t, _ = _load(base, token, clients, secs, cap, post)
     post_rps, post_cpu = n / t, (server.cpu_seconds() - cpu0) / n
     print(
         f"POST /api/v1/observations          {post_rps:8.0f} req/s  "
-        f"({clients} clients; server CPU {post_cpu * 1000:.2f} ms/request)"
+        f"({clients} clients; server CPU {post_cpu * 1000:.2f} ms/request, "
+        f"load generator {(time.process_time() - own0) / n * 1000:.2f})"
     )
     print(
         f"  ratio POST/GET                   {post_rps / get_rps:8.0%}  (target >= 50%; by "
@@ -320,13 +347,16 @@ def _measure(server: Server, token: str, args: argparse.Namespace) -> dict[str, 
         f"server CPU {sync_cpu * 1e6:.0f} µs/observation = {1 / sync_cpu:.0f} obs/CPU-s)"
     )
 
+    cpu0 = server.cpu_seconds()
     n, t, lat = _load(base, token, 16, secs, cap, post)
+    lat_cpu = (server.cpu_seconds() - cpu0) / n
     lat.sort()
     p50 = lat[len(lat) // 2]
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     print(
         f"POST latency, 16 clients           p50 {p50 * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms  "
-        f"p99/p50 {p99 / p50:4.1f}  (target <= 3.0; {n} requests, {n / t:.0f} req/s)"
+        f"p99/p50 {p99 / p50:4.1f}  (target <= 3.0; {n} requests, {n / t:.0f} req/s, "
+        f"server CPU {lat_cpu * 1000:.2f} ms/request)"
     )
     return {"get": get_rps, "post": post_rps, "sync": sync_rate, "p50": p50, "p99": p99}
 

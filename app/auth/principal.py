@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 from starlette.requests import Request
 
@@ -68,16 +68,26 @@ def authenticate(request: Request, session: Session) -> Principal:
     return principal
 
 
+# Built once: every request runs one of these (building and cache-keying the statement cost
+# about as much as running it).
+_TOKEN = (
+    select(ApiToken, User)
+    .join(User, col(User.id) == ApiToken.user_id)
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+)
+_SESSION = (
+    select(AuthSession, User)
+    .join(User, col(User.id) == AuthSession.user_id)
+    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+)
+
+
 def _authenticate(request: Request, session: Session) -> Principal:
     now = utcnow()
     unsafe = request.method not in SAFE_METHODS
     token = _bearer(request)
     if token is not None:
-        row = session.execute(
-            select(ApiToken, User)
-            .join(User, col(User.id) == ApiToken.user_id)
-            .where(col(ApiToken.token_hash) == digest(token))
-        ).first()
+        row = session.execute(_TOKEN, {"token_hash": digest(token)}).first()
         if row is None:
             raise Unauthorized("The token is not valid.")
         api_token, user = row
@@ -102,11 +112,7 @@ def _authenticate(request: Request, session: Session) -> Principal:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise Unauthorized("Sign in, or send a bearer token.")
-    row = session.execute(
-        select(AuthSession, User)
-        .join(User, col(User.id) == AuthSession.user_id)
-        .where(col(AuthSession.token_hash) == digest(secret))
-    ).first()
+    row = session.execute(_SESSION, {"token_hash": digest(secret)}).first()
     if row is None or row[0].expires_at <= now:
         raise Unauthorized("Your session has ended; sign in again.")
     user = row[1]

@@ -50,7 +50,7 @@ ORDER = [
 ]
 
 
-def _etag(obs: Observation) -> str:
+def _etag(obs: Observation | service.NewObservation) -> str:
     return make_etag(obs.id, obs.updated_at)
 
 
@@ -158,11 +158,10 @@ async def create_observation(data: ObservationCreate, request: Request) -> Respo
     def work(session: Session, principal: Principal) -> tuple[int, str, bytes]:
         result = service.create(session, data=data, user=principal.user)
         obs = result.observation
-        public = (
-            service.to_public(obs, result.tags, data.attachment_ids)
-            if result.created
-            else service.public_many(session, [obs])[0]
-        )
+        if isinstance(obs, service.NewObservation):
+            public = service.to_public(obs, result.tags, data.attachment_ids)
+        else:  # a replay: what is stored now
+            public = service.public_many(session, [obs])[0]
         return 201 if result.created else 200, _etag(obs), public.model_dump_json().encode()
 
     status, etag, body = await run_write(request, work)

@@ -4,16 +4,28 @@ window, soft deletes, and the filtered list shared by JSON pages and CSV export.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Select, Uuid, bindparam, delete, exists, func, insert, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Select,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlmodel import Session, col
 
 from app.attachments import service as attachments
@@ -90,14 +102,16 @@ def _check_tags(
     return out
 
 
-def _check_when(observed_at: datetime) -> None:
-    if observed_at > utcnow() + FUTURE_TOLERANCE:
-        raise Invalid("observed_at", "may not be more than 10 minutes in the future")
-
-
 def _check_content(note: str, tags: Sequence[object]) -> None:
     if not note.strip() and not tags:
         raise Invalid("note", "write a note or tag at least one pain point")
+
+
+class VisitRef(NamedTuple):
+    """What a create takes from its visit: the defaults for site and channel."""
+
+    site_id: uuid.UUID | None
+    channel: str | None
 
 
 @dataclass
@@ -105,7 +119,7 @@ class Context:
     """Everything creates need to check, loaded for a whole batch in a handful of queries."""
 
     journeys: set[uuid.UUID]
-    visits: dict[uuid.UUID, Visit]
+    visits: dict[uuid.UUID, VisitRef]
     sites: set[uuid.UUID]
     pain_points: dict[uuid.UUID, Resolved]
 
@@ -113,7 +127,9 @@ class Context:
 # Built once: the write path runs these on every request.
 _JOURNEYS = select(col(Journey.id)).where(col(Journey.id).in_(bindparam("ids", expanding=True)))
 _SITES = select(col(Site.id)).where(col(Site.id).in_(bindparam("ids", expanding=True)))
-_VISITS = select(Visit).where(col(Visit.id).in_(bindparam("ids", expanding=True)))
+_VISITS = select(
+    col(Visit.id), col(Visit.observer_id), col(Visit.site_id), col(Visit.channel)
+).where(col(Visit.id).in_(bindparam("ids", expanding=True)))
 _STORED = select(
     col(Observation.id),
     col(Observation.observer_id),
@@ -127,6 +143,14 @@ _PAIN_POINTS = select(col(PainPoint.id), col(PainPoint.journey_id), col(PainPoin
 )
 
 
+def _core(session: Session) -> Connection:
+    """The session's connection, for the write path's column look-ups: going through the
+    ORM's execute cost about 100 µs more per query than the query itself. Pending ORM
+    changes are flushed first, as the ORM's autoflush would."""
+    session.flush()
+    return session.connection()
+
+
 def resolve_tags(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Resolved]:
     """Like pain_points.service.resolve, but light: canonical ids (the common case) in one
     column query; only aliases and merged ids take the full resolution."""
@@ -134,7 +158,7 @@ def resolve_tags(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Resol
         return {}
     out = {
         pid: Resolved(pid, jid)
-        for pid, jid, status in session.execute(_PAIN_POINTS, {"ids": list(ids)})
+        for pid, jid, status in _core(session).execute(_PAIN_POINTS, {"ids": list(ids)})
         if status != PainPointStatus.merged
     }
     rest = ids - out.keys()
@@ -144,24 +168,25 @@ def resolve_tags(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Resol
 
 
 def load_context(session: Session, user: User, items: Sequence[ObservationCreate]) -> Context:
+    conn = _core(session)
     tag_ids = {t.pain_point_id for d in items for t in d.pain_points}
     pain_points = resolve_tags(session, tag_ids)
     # A tag's pain point proves its journey exists (foreign key): look up only the others.
     known = {pp.journey_id for pp in pain_points.values()}
     journey_ids = {d.journey_id for d in items} - known
     journeys = known | (
-        set(session.scalars(_JOURNEYS, {"ids": list(journey_ids)})) if journey_ids else set()
+        set(conn.scalars(_JOURNEYS, {"ids": list(journey_ids)})) if journey_ids else set()
     )
     visit_ids = {d.visit_id for d in items if d.visit_id is not None}
-    visits: dict[uuid.UUID, Visit] = {}
+    visits: dict[uuid.UUID, VisitRef] = {}
     if visit_ids:
         visits = {
-            v.id: v
-            for v in session.scalars(_VISITS, {"ids": list(visit_ids)})
+            v.id: VisitRef(v.site_id, v.channel)
+            for v in conn.execute(_VISITS, {"ids": list(visit_ids)})
             if user.is_manager or v.observer_id == user.id
         }
     site_ids = {d.site_id for d in items if d.site_id is not None}
-    sites = set(session.scalars(_SITES, {"ids": list(site_ids)})) if site_ids else set()
+    sites = set(conn.scalars(_SITES, {"ids": list(site_ids)})) if site_ids else set()
     return Context(journeys, visits, sites, pain_points)
 
 
@@ -169,7 +194,7 @@ def stored(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """(id, observer_id, payload_hash, deleted_at) of those ids that exist, in one query."""
     if not ids:
         return {}
-    return {row.id: row for row in session.execute(_STORED, {"ids": list(ids)})}
+    return {row.id: row for row in _core(session).execute(_STORED, {"ids": list(ids)})}
 
 
 def payload_digest(data: ObservationCreate) -> str:
@@ -179,92 +204,155 @@ def payload_digest(data: ObservationCreate) -> str:
     return hashlib.sha256(data.model_dump_json(exclude={"id"}).encode()).hexdigest()
 
 
-_SQLITE_SQL: dict[str, tuple[str, list[str], list[Any]]] = {}
+def _utc_text(v: datetime) -> str:
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
 
 
-def _fast(type_: Any, full: Any) -> Any:
-    """The common values' encodings written out (identical to what the types produce: UUIDs
-    as 32 hex digits, UTC times as SQLite's "YYYY-MM-DD HH:MM:SS.ffffff"); anything else goes
-    through the type's own processor. astimezone() alone cost more than the insert."""
-    if isinstance(type_, UTCDateTime):
-
-        def utc(v: datetime) -> Any:
-            if v.tzinfo is UTC:
-                return (
-                    f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-                    f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-                )
-            return full(v)
-
-        return utc
-    if isinstance(type_, Uuid):
-
-        def hex_(v: Any) -> Any:
-            return v.hex if type(v) is uuid.UUID else full(v)
-
-        return hex_
-    return full
+class _SqliteInsert(NamedTuple):
+    head: str  # INSERT INTO table (columns) VALUES
+    group: str  # (?, ?, …) for one row
+    conflict: str
+    encode: Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
-def _sqlite_statement(
-    session: Session, table: Any, conflict: str
-) -> tuple[str, list[str], list[Any]]:
-    """An executemany-ready INSERT and the columns' own bind processors, built once."""
-    cached = _SQLITE_SQL.get(table.name)
-    if cached is None:
-        dialect = session.get_bind().dialect
-        names = [c.name for c in table.columns]
-        procs = [
-            _fast(c.type, c.type.dialect_impl(dialect).bind_processor(dialect))
-            for c in table.columns
-        ]
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)}) {conflict}"
-        )
-        cached = _SQLITE_SQL[table.name] = (sql, names, procs)
+_SQLITE_INSERTS: dict[tuple[str, str], _SqliteInsert] = {}
+
+
+def _sqlite_insert(session: Session, table: Any, conflict: str) -> _SqliteInsert:
+    """The INSERT's parts and a function turning a row dict into its parameters, built once
+    per table. The function is generated so that each column costs one inline expression:
+    the common values' encodings are written out (identical to what the column types produce:
+    UUIDs as 32 hex digits, UTC times as "YYYY-MM-DD HH:MM:SS.ffffff"), anything else goes
+    through the type's own bind processor. SQLAlchemy's per-row parameter machinery, and then
+    a generic per-column loop, each cost more than SQLite's insert itself."""
+    key = (table.name, conflict)
+    cached = _SQLITE_INSERTS.get(key)
+    if cached is not None:
+        return cached
+    dialect = session.get_bind().dialect
+    env: dict[str, Any] = {"_UUID": uuid.UUID, "_UTC": UTC, "_text": _utc_text}
+    exprs: list[str] = []
+    for n, column in enumerate(table.columns):
+        proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+        full = f"_p{n}"
+        env[full] = (lambda p: lambda v: None if v is None else p(v))(proc) if proc else None
+        get = f"r.get({column.name!r})"
+        if proc is None:
+            exprs.append(get)
+        elif isinstance(column.type, Uuid):
+            exprs.append(f"(v.hex if type(v := {get}) is _UUID else {full}(v))")
+        elif isinstance(column.type, UTCDateTime):
+            exprs.append(
+                f"(_text(v) if (v := {get}) is not None and v.tzinfo is _UTC else {full}(v))"
+            )
+        else:
+            exprs.append(f"{full}({get})")
+    source = f"lambda r: ({', '.join(exprs)},)"
+    encode = eval(source, env)  # generated from our own table's column names, built once
+    names = ", ".join(c.name for c in table.columns)
+    group = "(" + ", ".join("?" for _ in table.columns) + ")"
+    cached = _SQLITE_INSERTS[key] = _SqliteInsert(
+        f"INSERT INTO {table.name} ({names}) VALUES ", group, conflict, encode
+    )
     return cached
 
 
-def _sqlite_executemany(
+_SQLITE_STATEMENTS: dict[tuple[str, str, int], str] = {}
+# Rows per statement: large enough to amortise each statement's fixed costs, small enough
+# for SQLite's limit on bound parameters (32,766 since 3.32; checked at run time too).
+_SQLITE_ROWS_PER_STATEMENT = 500
+
+
+def _sqlite_insert_rows(
     session: Session, table: Any, rows: list[dict[str, Any]], conflict: str = ""
 ) -> int:
-    # The write path's hot loop: SQLAlchemy's per-row parameter machinery cost more than
-    # SQLite's insert itself. Same values (the columns' own bind processors), handed to the
-    # driver's executemany directly.
-    sql, names, procs = _sqlite_statement(session, table, conflict)
-    params = [
-        tuple(
-            v if p is None or v is None else p(v)
-            for v, p in zip([row.get(n) for n in names], procs, strict=True)
-        )
-        for row in rows
-    ]
-    return session.connection().exec_driver_sql(sql, params).rowcount
+    """Multi-row INSERT … VALUES (…), (…) statements; returns the number of rows inserted.
+
+    Not executemany: SQLite runs every execution of a statement that may fire triggers (the
+    backlog's rollups mark dirty days from triggers on observations and their tags) inside
+    its own statement journal, which copies each page the row touches — with this table's
+    indexes that made each row cost ~2.5× its insert. One statement per few hundred rows
+    pays that once per page per statement."""
+    insert_ = _sqlite_insert(session, table, conflict)
+    conn = session.connection()
+    width = len(table.columns)
+    limit = conn.connection.dbapi_connection.getlimit(  # type: ignore[union-attr]
+        sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+    )
+    per = max(1, min(_SQLITE_ROWS_PER_STATEMENT, limit // width))
+    done = 0
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        key = (table.name, conflict, len(chunk))
+        sql = _SQLITE_STATEMENTS.get(key)
+        if sql is None:
+            values = ", ".join([insert_.group] * len(chunk))
+            sql = _SQLITE_STATEMENTS[key] = f"{insert_.head}{values} {conflict}".rstrip()
+        encode = insert_.encode
+        params = tuple(v for row in chunk for v in encode(row))
+        done += conn.exec_driver_sql(sql, params).rowcount
+    return done
 
 
-def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Inserts observations, skipping ids that already exist (a replay or a concurrent twin);
-    returns the ids inserted. No savepoint is needed: a conflict is not an error."""
+_PG_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _pg_insert_rows(
+    session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = ""
+) -> CursorResult[Any]:
+    """One INSERT … SELECT * FROM unnest(%s::type[], …): one array per column, so the
+    statement's text is the same whatever the number of rows. SQLAlchemy's multi-row VALUES
+    rendering made psycopg re-parse a statement with thousands of named placeholders on every
+    batch (a quarter of the sync's CPU on PostgreSQL)."""
+    key = (table.name, suffix)
+    cached = _PG_INSERTS.get(key)
+    if cached is None:
+        dialect = session.get_bind().dialect
+        columns: list[tuple[str, Any]] = []
+        arrays: list[str] = []
+        for column in table.columns:
+            proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if isinstance(column.type, UTCDateTime):
+                proc = (lambda p: lambda v: v if v is None or v.tzinfo is UTC else p(v))(proc)
+            elif proc is not None:
+                proc = (lambda p: lambda v: None if v is None else p(v))(proc)
+            columns.append((column.name, proc))
+            arrays.append(f"%s::{column.type.compile(dialect=dialect)}[]")
+        names = ", ".join(c.name for c in table.columns)
+        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({', '.join(arrays)})"
+        cached = _PG_INSERTS[key] = (f"{sql} {suffix}".rstrip(), columns)
+    sql, columns = cached
+    params = tuple(
+        [r.get(name) for r in rows] if proc is None else [proc(r.get(name)) for r in rows]
+        for name, proc in columns
+    )
+    return session.connection().exec_driver_sql(sql, params)
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID] | None:
+    """Inserts observations, skipping ids that already exist (a replay or a concurrent twin).
+    Returns None when every row was inserted (the common case, checked without building a set
+    of ids), else the ids inserted. No savepoint is needed: a conflict is not an error."""
     if not rows:
-        return set()
+        return None
     table = Observation.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
-        done = _sqlite_executemany(session, table, rows, "ON CONFLICT (id) DO NOTHING")
-        ids = {r["id"] for r in rows}
+        done = _sqlite_insert_rows(session, table, rows, "ON CONFLICT (id) DO NOTHING")
         if done == len(rows):
-            return ids
+            return None
         # Some ids were taken (on SQLite only a replay inside this transaction can do that:
         # writers hold the lock from BEGIN IMMEDIATE). Ours are those stamped with our time.
         mine = {r["id"]: r["created_at"] for r in rows}
         taken = select(col(Observation.id), col(Observation.created_at)).where(
-            col(Observation.id).in_(ids)
+            col(Observation.id).in_(mine)
         )
         return {oid for oid, at in session.execute(taken) if mine.get(oid) == at}
-    stmt = (
-        postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
-    )
-    return set(session.execute(stmt, rows).scalars())
+    result = _pg_insert_rows(session, table, rows, "ON CONFLICT (id) DO NOTHING RETURNING id")
+    inserted = set(result.scalars())
+    return None if len(inserted) == len(rows) else inserted
 
 
 def insert_tags(session: Session, tag_rows: list[dict[str, Any]]) -> None:
@@ -272,16 +360,19 @@ def insert_tags(session: Session, tag_rows: list[dict[str, Any]]) -> None:
         return
     table = ObservationTag.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
-        _sqlite_executemany(session, table, tag_rows)
+        _sqlite_insert_rows(session, table, tag_rows)
     else:
-        session.execute(insert(table), tag_rows)
+        _pg_insert_rows(session, table, tag_rows)
 
 
 def prepare(
-    data: ObservationCreate, user: User, ctx: Context, digest: str
+    data: ObservationCreate, user: User, ctx: Context, digest: str, now: datetime | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Checks one observation against the loaded context; returns its row and tag rows."""
-    _check_when(data.observed_at)
+    """Checks one observation against the loaded context; returns its row and tag rows.
+    `now` (the row's created_at) may be given once for a whole batch."""
+    now = now or utcnow()
+    if data.observed_at > now + FUTURE_TOLERANCE:
+        raise Invalid("observed_at", "may not be more than 10 minutes in the future")
     _check_content(data.note, data.pain_points)
     if data.journey_id not in ctx.journeys:
         raise Invalid("journey_id", "no such journey")
@@ -295,7 +386,6 @@ def prepare(
     tags = _check_tags(ctx.pain_points, data.journey_id, data.pain_points)
     loc = data.location
     oid = data.id or uuid.uuid4()
-    now = utcnow()
     row = {
         "id": oid,
         "journey_id": data.journey_id,
@@ -320,9 +410,35 @@ def prepare(
     return row, [{"observation_id": oid, "pain_point_id": p, "severity": sev} for p, sev in tags]
 
 
+@dataclass(slots=True)
+class NewObservation:
+    """A row just inserted, as `create` hands it back: building a SQLModel table instance
+    (validation and ORM instrumentation) cost more than the insert itself."""
+
+    id: uuid.UUID
+    journey_id: uuid.UUID
+    visit_id: uuid.UUID | None
+    site_id: uuid.UUID | None
+    channel: str | None
+    observer_id: uuid.UUID
+    observed_at: datetime
+    note: str
+    customer_goal: str
+    customer_quote: str
+    customer_minutes_lost: int | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    payload_hash: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    deleted_by: uuid.UUID | None
+
+
 @dataclass
 class Created:
-    observation: Observation
+    observation: Observation | NewObservation
     tags: list[tuple[uuid.UUID, int]]
     created: bool
 
@@ -339,7 +455,7 @@ def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
         if existing is None:
             raise
         return _replay_result(session, existing, user, digest)
-    if not insert_rows(session, [row]):
+    if insert_rows(session, [row]) is not None:  # not inserted: the id exists
         existing = session.get(Observation, row["id"])
         assert existing is not None  # the conflict was on this id
         return _replay_result(session, existing, user, digest)
@@ -349,7 +465,7 @@ def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
             session, user=user, observation_id=row["id"], attachment_ids=data.attachment_ids
         )
     tags = [(t["pain_point_id"], t["severity"]) for t in tag_rows]
-    return Created(Observation(**row), tags, True)
+    return Created(NewObservation(**row), tags, True)
 
 
 def _replay_result(session: Session, existing: Observation, user: User, digest: str) -> Created:
@@ -468,7 +584,9 @@ def current_tags(
 
 
 def to_public(
-    obs: Observation, tags: list[tuple[uuid.UUID, int]], attachment_ids: list[uuid.UUID]
+    obs: Observation | NewObservation,
+    tags: list[tuple[uuid.UUID, int]],
+    attachment_ids: list[uuid.UUID],
 ) -> ObservationPublic:
     return ObservationPublic(
         id=obs.id,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.errors import AppError, problem_body, validation_errors
-from app.models import User
+from app.models import User, utcnow
 from app.observations import service as observations
 from app.observations.schemas import ObservationCreate
 from app.pain_points import service as pain_points
@@ -148,7 +148,8 @@ def _single(session: Session, data: ObservationCreate, user: User) -> SyncResult
 
 
 def _ok(oid: uuid.UUID, status: Literal["created", "exists"]) -> SyncResult:
-    return SyncResult.model_construct(kind="observation", id=oid, status=status, error=None)
+    # The validating constructor: about half the cost of model_construct for these fields.
+    return SyncResult(kind="observation", id=oid, status=status)
 
 
 _CONFLICT = "An observation with this id already exists with other content."
@@ -196,38 +197,49 @@ def _observations(session: Session, user: User, raws: Sequence[Any]) -> list[Syn
             fresh.append((i, data, digest))
 
     ctx = observations.load_context(session, user, [d for _, d, _ in fresh]) if fresh else None
+    now = utcnow()
     rows: list[dict[str, Any]] = []
-    tag_rows: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    bulk: dict[uuid.UUID, tuple[int, ObservationCreate]] = {}
+    tag_rows: list[list[dict[str, Any]]] = []
+    bulk: list[tuple[int, ObservationCreate]] = []
     for i, data, digest in fresh:
         if data.attachment_ids:  # linking photos takes row locks: the one-by-one path
             results[i] = _single(session, data, user)
             continue
         assert ctx is not None
-        assert data.id is not None
         try:
-            row, tags = observations.prepare(data, user, ctx, digest)
+            row, tags = observations.prepare(data, user, ctx, digest, now)
         except AppError as exc:
             results[i] = _error("observation", data.id, exc.to_problem())
             continue
         rows.append(row)
-        tag_rows[data.id] = tags
-        bulk[data.id] = (i, data)
+        tag_rows.append(tags)
+        bulk.append((i, data))
 
     if rows:
         try:
             with session.begin_nested():
                 inserted = observations.insert_rows(session, rows)
-                observations.insert_tags(session, [t for oid in inserted for t in tag_rows[oid]])
+                observations.insert_tags(
+                    session,
+                    [
+                        t
+                        for row, tags in zip(rows, tag_rows, strict=True)
+                        if inserted is None or row["id"] in inserted
+                        for t in tags
+                    ],
+                )
         except IntegrityError:  # e.g. a pain point removed under us: settle one by one
-            inserted = set()
-            for i, data in bulk.values():
+            for i, data in bulk:
                 results[i] = _single(session, data, user)
-        for oid, (i, data) in bulk.items():
-            if results[i] is not None:
-                continue
+            return [r for r in results if r is not None]
+        for i, data in bulk:
+            oid = data.id
+            assert oid is not None
             # Not inserted: a concurrent replay stored it first; judge it like any replay.
-            results[i] = _ok(oid, "created") if oid in inserted else _single(session, data, user)
+            if inserted is None or oid in inserted:
+                results[i] = _ok(oid, "created")
+            else:
+                results[i] = _single(session, data, user)
     return [r for r in results if r is not None]
 
 

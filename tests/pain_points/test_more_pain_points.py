@@ -300,13 +300,6 @@ def test_patch_rules(s: Setup, factory: Factory) -> None:
     assert "pain_point.archive" in actions
 
 
-def test_stage_with_only_merged_pain_points_still_cannot_be_deleted(s: Setup) -> None:
-    a = pain_point(s.manager, s.stage(2), "Form confusing")["id"]
-    b = pain_point(s.manager, s.stage(0), "Form long")["id"]
-    assert s.manager.client.post(f"{PP}/{a}/merge", json={"into_id": b}).status_code == 200
-    assert_problem(s.manager.client.delete(f"/api/v1/stages/{s.stage(2)}"), 409)
-
-
 def test_concurrent_duplicate_creates_store_one_pain_point(s: Setup, db: Session) -> None:
     ids = [str(uuid.uuid4()) for _ in range(6)]
     results: list[tuple[int, str]] = []

@@ -164,6 +164,42 @@ def test_limits(world: World) -> None:
     )
 
 
+def test_a_full_batch_stores_every_field_and_tag(world: World, app: FastAPI) -> None:
+    """1,000 observations with two tags each: several bulk statements per table on both
+    databases (the bulk insert splits rows into statements); every value lands as sent."""
+    names = ["receipt", "queue", "refund"]
+    batch = [
+        world.obs(
+            pain_points=[tag(world, names[i % 3], 1 + i % 5), tag(world, names[(i + 1) % 3], 2)],
+            site_id=world.site["id"],
+            channel="phone",
+            customer_minutes_lost=i,
+            location={"lat": 51.5, "lon": -0.12 + i / 1000, "accuracy_m": 20},
+            note=f"bulk {i}",
+        )
+        for i in range(1000)
+    ]
+    results = sync(world.alice.client, observations=batch)
+    assert [r["status"] for r in results] == ["created"] * 1000
+    assert [r["id"] for r in results] == [o["id"] for o in batch]
+    with Session(app.state.engine) as s:
+        assert s.scalar(select(func.count()).select_from(ObservationTag)) == 2000
+    for i in (0, 499, 500, 999):
+        got = world.alice.client.get(f"/api/v1/observations/{batch[i]['id']}").json()
+        assert got["note"] == f"bulk {i}"
+        assert got["site_id"] == world.site["id"]
+        assert got["channel"] == "phone"
+        assert got["customer_minutes_lost"] == i
+        assert got["location"] == batch[i]["location"]
+        assert got["observed_at"] == "2026-11-20T09:15:00Z"
+        assert sorted((t["pain_point_id"], t["severity"]) for t in got["pain_points"]) == sorted(
+            (t["pain_point_id"], t["severity"]) for t in batch[i]["pain_points"]
+        )
+    # Replayed whole: nothing is stored twice.
+    assert {r["status"] for r in sync(world.alice.client, observations=batch)} == {"exists"}
+    assert stored(app) == 1000
+
+
 def test_one_batch_replayed_sequentially_and_concurrently_is_stored_once(
     world: World, app: FastAPI
 ) -> None:
