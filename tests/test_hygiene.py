@@ -12,6 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.factories import Factory, journey, site, stage
 from tests.helpers import assert_problem
+from tests.world import World, world
+
+__all__ = ["world"]  # the fixture
 
 
 def _cursor(values: list[object]) -> str:
@@ -99,3 +102,22 @@ def test_crafted_cursors_are_422(factory: Factory, path: str, values: list[objec
     raw = [float("inf") if v == "Infinity" else v for v in values]
     r = manager.client.get(path, params={"cursor": _cursor(raw)})
     assert assert_problem(r, 422)["errors"][0]["field"] == "cursor"
+
+
+def test_a_sync_item_outside_the_range_is_refused_alone(world: World) -> None:
+    """One bad item never blocks the others (SPEC §5 sync)."""
+    visit = {"id": str(uuid.uuid4()), "started_at": "0001-01-01T00:00:00+01:00"}
+    good = world.obs()
+    r = world.alice.client.post("/api/v1/sync", json={"visits": [visit], "observations": [good]})
+    assert r.status_code == 200, r.text
+    results = {x["kind"]: x for x in r.json()["results"]}
+    assert results["visit"]["status"] == "error"
+    assert results["visit"]["error"]["errors"][0]["field"] == "started_at"
+    assert results["observation"]["status"] == "created"
+
+
+def test_a_patch_that_breaks_the_rules_names_the_field(world: World) -> None:
+    created = world.alice.client.post("/api/v1/observations", json=world.obs()).json()
+    url = f"/api/v1/observations/{created['id']}"
+    body = assert_problem(world.alice.client.patch(url, json={"pain_points": None}), 422)
+    assert body["errors"][0]["field"] == "pain_points"

@@ -92,6 +92,7 @@ def _csv_rows(engine: Any, stmt: Select[Any]) -> Iterator[list[Any]]:
     "",
     operation_id="list_observations",
     summary="List observations, newest logged first (observers: their own); CSV on request",
+    response_model=Page[ObservationPublic],
     responses={
         200: {"content": {"text/csv": {}}, "description": "JSON page, or every matching row as CSV"}
     },

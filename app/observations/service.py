@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 
 from app.attachments import service as attachments
 from app.audit.service import record
-from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound, validation_errors
 from app.models import (
     Channel,
     Journey,
@@ -505,7 +505,14 @@ def update(
     """Applies the sent fields, then checks the result by the same rules as a create."""
     _check_may_edit(obs, user)
     changes = data.model_dump(exclude_unset=True)
-    for key in ("journey_id", "observed_at", "note", "customer_goal", "customer_quote"):
+    for key in (
+        "journey_id",
+        "observed_at",
+        "note",
+        "customer_goal",
+        "customer_quote",
+        "pain_points",  # [] removes every tag
+    ):
         if key in changes and changes[key] is None:
             raise Invalid(key, "may not be null")
     before = public_many(session, [obs])[0]
@@ -514,7 +521,8 @@ def update(
     try:
         target = ObservationCreate.model_validate(merged)
     except ValidationError as exc:  # e.g. more tags than allowed after the merge of fields
-        raise Invalid("body", str(exc.errors()[0]["msg"])) from None
+        first = validation_errors(exc.errors())[0]
+        raise Invalid(first["field"], first["message"]) from None
     row, tag_rows = prepare(target, user, load_context(session, user, [target]), obs.payload_hash)
     for key in (
         "journey_id",
