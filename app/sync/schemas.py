@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.errors import ProblemDetails
+
 MAX_ITEMS = 1000
 
 
@@ -18,19 +20,11 @@ class SyncRequest(BaseModel):
     observations: list[Any] = Field(default_factory=list, description="ObservationCreate objects.")
 
 
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] | None = None
-
-
 class SyncResult(BaseModel):
     kind: Literal["pain_point", "visit", "observation"]
     id: uuid.UUID | None = Field(description="The item's id (null when it sent none that parses).")
     status: Literal["created", "exists", "error"]
-    error: Problem | None = Field(default=None, description="Why the item was refused.")
+    error: ProblemDetails | None = Field(default=None, description="Why the item was refused.")
 
 
 class SyncResponse(BaseModel):

@@ -13,13 +13,13 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.errors import AppError, problem_body, validation_errors
+from app.core.errors import AppError, ProblemDetails, problem_body, validation_errors
 from app.models import User, utcnow
 from app.observations import service as observations
 from app.observations.schemas import ObservationCreate
 from app.pain_points import service as pain_points
 from app.pain_points.schemas import PainPointCreate
-from app.sync.schemas import Problem, SyncRequest, SyncResponse, SyncResult
+from app.sync.schemas import SyncRequest, SyncResponse, SyncResult
 from app.visits import service as visits
 from app.visits.schemas import VisitCreate
 
@@ -40,7 +40,7 @@ def _raw_id(raw: Any) -> uuid.UUID | None:
 
 
 def _error(kind: str, item_id: uuid.UUID | None, problem: dict[str, Any]) -> SyncResult:
-    return SyncResult(kind=kind, id=item_id, status="error", error=Problem(**problem))
+    return SyncResult(kind=kind, id=item_id, status="error", error=ProblemDetails(**problem))
 
 
 def _parse(kind: str, model: type[M], raw: Any) -> M | SyncResult:
