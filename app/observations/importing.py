@@ -75,7 +75,7 @@ def _messages(result: SyncResult) -> list[str]:
     if problem is None:
         return []
     if problem.errors:
-        return [f"{e['field']}: {e['message']}" for e in problem.errors]
+        return [f"{e.field}: {e.message}" for e in problem.errors]
     return [f"{problem.status}: {problem.detail}"]
 
 
