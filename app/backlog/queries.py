@@ -1,36 +1,67 @@
-"""SQLAlchemy Core statements behind the backlog, heatmap and timeline (raw tables).
+"""SQLAlchemy Core statements behind the backlog, heatmap and timeline.
 
-Every statement counts an observation when it is not deleted, lies in the window and matches the
-observation filters; tags always point at a canonical pain point (aliases resolve on write and
-merges re-point tags, keeping one tag per observation), so one tag row = one observation of one
-pain point and `count(*)` over tags is the distinct-observation frequency.
+Two sources, one answer. The *raw* statements read the field tables over a set of time ranges
+through covering indexes (app/models/rollups.py); the *rollup* statements read the rollup
+tables (app/backlog/rollup.py). A window is split (`split`) into whole UTC days that are not
+dirty (daily rollups), the whole UTC hours of its partial edge days when those days are not
+dirty (hourly rollups), and the rest — partial hours, dirty days — raw; the service adds the
+parts up. Filters the rollups do not slice by (two observation filters, two pain point
+filters) read everything raw.
 
-Performance (measured with bench/backlog.py, see its README section): these statements scan
-the raw rows of the window and of the previous window through covering indexes
-(app/models/rollups.py). That is exact by construction under merges, stage moves, archives,
-deletes, edits and late observations, but it is far from the 50 ms target at 1M observations:
-the per-pain-point aggregate reads every tag of both windows (≈1.4M rows at 1M observations
-over 180 days) and PostgreSQL sorts them for the DISTINCT site/observer counts. The planned
-next step is a daily rollup: whole UTC days from a rollup table, the partial days at the
-window's edges from these raw statements (same shape, narrower range)."""
+Every statement counts an observation when it is not deleted, lies in the window and matches
+the observation filters; tags always point at a canonical pain point (aliases resolve on write
+and merges re-point tags, keeping one tag per observation), so one tag row = one observation of
+one pain point and `count(*)` over tags is the distinct-observation frequency. The rollups are
+keyed by pain point and filter the journey through `pain_points.journey_id`: an observation's
+tags always belong to its journey (checked on every write, moves stay in the journey, merges
+across journeys are refused)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlmodel import col
 
-from app.models import Observation, ObservationTag, PainPoint, PainPointStatus, Stage, Visit
+from app.models import (
+    BacklogDaily,
+    BacklogDirty,
+    BacklogHourly,
+    BacklogPresence,
+    BacklogPresenceDaily,
+    BacklogTotals,
+    BacklogTotalsHourly,
+    BacklogVisitsDaily,
+    BacklogVisitsHourly,
+    Observation,
+    ObservationTag,
+    PainPoint,
+    PainPointStatus,
+    Stage,
+    Visit,
+)
 from app.models.base import UTCDateTime
 
 OB = Observation.__table__  # type: ignore[attr-defined]
 T = ObservationTag.__table__  # type: ignore[attr-defined]
 P = PainPoint.__table__  # type: ignore[attr-defined]
+V = Visit.__table__  # type: ignore[attr-defined]
+D = D_ = BacklogDaily.__table__  # type: ignore[attr-defined]
+PR = BacklogPresence.__table__  # type: ignore[attr-defined]
+TT_ = BacklogTotals.__table__  # type: ignore[attr-defined]
+VD_ = BacklogVisitsDaily.__table__  # type: ignore[attr-defined]
+H = BacklogHourly.__table__  # type: ignore[attr-defined]
+PD = BacklogPresenceDaily.__table__  # type: ignore[attr-defined]
+TH = BacklogTotalsHourly.__table__  # type: ignore[attr-defined]
+VH = BacklogVisitsHourly.__table__  # type: ignore[attr-defined]
+DAY = timedelta(days=1)
+
+Ranges = Sequence[tuple[datetime, datetime]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +74,191 @@ class Filters:
     observer_id: uuid.UUID | None = None
     stage_id: uuid.UUID | None = None
     layer: str | None = None  # "unspecified" = no layer
+
+
+# --- splitting a window ------------------------------------------------------------------
+
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def _merge(ranges: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    out: list[tuple[datetime, datetime]] = []
+    for s, e in sorted(ranges):
+        if out and out[-1][1] >= s:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window as whole UTC days [lo, hi) read from the daily rollups except `skip` (dirty),
+    whole UTC hours of its partial edge days read from the hourly rollups (`hours`: (day,
+    first hour, end hour)), and `raw` time ranges read from the field tables (partial hours,
+    dirty days). `lo` is None when no whole day is rolled up."""
+
+    lo: date | None = None
+    hi: date | None = None
+    skip: frozenset[date] = field(default_factory=frozenset)
+    raw: tuple[tuple[datetime, datetime], ...] = ()
+    hours: tuple[tuple[date, int, int], ...] = ()
+
+    def days(self) -> list[date]:
+        if self.lo is None or self.hi is None:
+            return []
+        n = (self.hi - self.lo).days
+        return [d for d in (self.lo + k * DAY for k in range(n)) if d not in self.skip]
+
+
+HOUR = timedelta(hours=1)
+
+
+def _edge(
+    s: datetime, e: datetime, dirty: frozenset[date], hourly: bool
+) -> tuple[list[tuple[datetime, datetime]], list[tuple[date, int, int]]]:
+    """A piece of one UTC day: its whole hours (unless the day is dirty) and the rest raw."""
+    d = s.date()
+    if not hourly or d in dirty:
+        return [(s, e)], []
+    base = day_start(d)
+    h_lo = -(-(s - base) // HOUR)  # ceil
+    h_hi = (e - base) // HOUR
+    if h_lo >= h_hi:
+        return [(s, e)], []
+    return [(s, base + h_lo * HOUR), (base + h_hi * HOUR, e)], [(d, h_lo, h_hi)]
+
+
+def split(
+    start: datetime, end: datetime, dirty: frozenset[date] | None, *, hourly: bool = True
+) -> Split:
+    """`dirty` None: everything raw (the raw path). `hourly` False: no hourly rollups (their
+    callers do not know the dirty days)."""
+    if dirty is None:
+        return Split(raw=((start, end),))
+    s_utc, e_utc = start.astimezone(UTC), end.astimezone(UTC)
+    lo: date | None = s_utc.date() if s_utc.time() == time(0) else s_utc.date() + DAY
+    hi: date | None = e_utc.date()
+    assert lo is not None
+    assert hi is not None
+    skip: frozenset[date] = frozenset()
+    if lo >= hi:
+        edges = [(s_utc, e_utc)]
+        lo = hi = None
+    else:
+        skip = frozenset(d for d in dirty if lo <= d < hi)
+        edges = [(s_utc, day_start(lo)), (day_start(hi), e_utc)]
+    pieces: list[tuple[datetime, datetime]] = []
+    for s, e in edges:  # cut at midnights: each piece within one UTC day
+        while s < e:
+            cut = min(e, day_start(s.date()) + DAY)
+            pieces.append((s, cut))
+            s = cut
+    raw = [(day_start(d), day_start(d) + DAY) for d in skip]
+    hours: list[tuple[date, int, int]] = []
+    for s, e in pieces:
+        r, h = _edge(s, e, dirty, hourly)
+        raw += r
+        hours += h
+    return Split(lo, hi, skip, _merge([(s, e) for s, e in raw if s < e]), tuple(hours))
+
+
+def _days(column: Any, s: Split) -> ColumnElement[bool]:
+    if s.lo is None:
+        return false()
+    conds = [column >= s.lo, column < s.hi]
+    if s.skip:
+        conds.append(column.notin_(sorted(s.skip)))
+    return and_(*conds)
+
+
+def _hours(table: Any, s: Split) -> ColumnElement[bool]:
+    if not s.hours:
+        return false()
+    return or_(
+        *[and_(table.c.day == d, table.c.hour >= a, table.c.hour < b) for d, a, b in s.hours]
+    )
+
+
+def _when(table: Any, s: Split, hourly: bool) -> ColumnElement[bool]:
+    """Rows of a daily rollup on the split's whole days, or of an hourly one on its hours."""
+    return _hours(table, s) if hourly else _days(table.c.day, s)
+
+
+def _in_ranges(column: Any, ranges: Ranges) -> ColumnElement[bool]:
+    if not ranges:
+        return false()
+    return or_(*[and_(column >= s, column < e) for s, e in ranges])
+
+
+Build = Callable[[datetime | None, datetime | None], Select[Any]]
+
+
+def _per_range(ranges: Ranges, build: Build, *, shared: bool = False) -> Any:
+    """build(start, end) for each range, as one UNION ALL subquery (or the lone select). One
+    range scan each: an OR of ranges makes SQLite merge row ids and then visit the table,
+    losing the covering index. `shared`: a materialised CTE, for statements that read the
+    rows more than once (scanned once)."""
+    parts: list[Select[Any]] = []
+    for start, end in ranges:
+        parts.append(build(start, end))
+    if not parts:
+        parts.append(build(None, None))
+    stmt: Any = sa.union_all(*parts) if len(parts) > 1 else parts[0]
+    if shared:
+        return stmt.cte("r").prefix_with("MATERIALIZED")
+    return stmt.subquery("r")
+
+
+def _range(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+    if start is None or end is None:
+        return false()
+    return and_(column >= start, column < end)
+
+
+# --- slices: which rollup rows answer the filters -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Slice:
+    dim: str  # 'a' all, 's' site, 'c' channel, 'o' observer
+    value: str
+    visits: tuple[str, str]  # the visits rollup's slice (visits filter by site and channel)
+    totals: tuple[str, str | None]  # kind 'j' / 's' / 'l' and value (None: every value)
+
+
+def _hex(value: uuid.UUID | None) -> str | None:
+    return None if value is None else value.hex
+
+
+def slice_for(f: Filters) -> Slice | None:
+    """The rollup slice answering the filters, or None when the rollups cannot (the raw path
+    then answers)."""
+    obs = [
+        (d, v)
+        for d, v in (("s", _hex(f.site_id)), ("c", f.channel), ("o", _hex(f.observer_id)))
+        if v is not None
+    ]
+    pps = [
+        (k, v)
+        for k, v in (
+            ("j", _hex(f.journey_id)),
+            ("s", _hex(f.stage_id)),
+            ("l", None if f.layer is None else "-" if f.layer == "unspecified" else f.layer),
+        )
+        if v is not None
+    ]
+    if len(obs) > 1 or len(pps) > 1:
+        return None
+    dim, value = obs[0] if obs else ("a", "")
+    visits = (dim, value) if dim in ("s", "c") else ("a", "")
+    totals: tuple[str, str | None] = pps[0] if pps else ("j", None)
+    return Slice(dim, value, visits, totals)
+
+
+# --- shared conditions ----------------------------------------------------------------------
 
 
 def observation_conditions(f: Filters) -> list[ColumnElement[bool]]:
@@ -69,44 +285,204 @@ def pain_point_conditions(f: Filters) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _joined(f: Filters, start: datetime, end: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
+def _rollup_pp_conditions(f: Filters) -> list[ColumnElement[bool]]:
+    conds = pain_point_conditions(f)
+    if f.journey_id is not None:
+        conds.append(P.c.journey_id == f.journey_id)
+    return conds
+
+
+def _joined(
+    f: Filters, start: datetime | None, end: datetime | None
+) -> tuple[Any, list[ColumnElement[bool]]]:
     src = T.join(OB, OB.c.id == T.c.observation_id).join(P, P.c.id == T.c.pain_point_id)
     conds = [
         *observation_conditions(f),
         *pain_point_conditions(f),
-        OB.c.observed_at >= start,
-        OB.c.observed_at < end,
+        _range(OB.c.observed_at, start, end),
     ]
     return src, conds
 
 
-def per_pain_point(f: Filters, prev_from: datetime, start: datetime, end: datetime) -> Select[Any]:
-    """One row per pain point with a tag in [prev_from, end): current-window measures (from
-    `start`) and the previous window's frequency, in one scan."""
-    src, conds = _joined(f, prev_from, end)
-    cur = OB.c.observed_at >= start
+def _tag_rows(f: Filters, ranges: Ranges, *columns: Any, shared: bool = False) -> Any:
+    """The matching tags in the ranges with the given columns, as a subquery `r`."""
+
+    def build(s: datetime | None, e: datetime | None) -> Select[Any]:
+        src, conds = _joined(f, s, e)
+        return select(*columns).select_from(src).where(*conds)
+
+    return _per_range(ranges, build, shared=shared)
+
+
+def _unindexed(column: Any) -> Any:
+    """The column, hidden from the planner's index choice: a pain point's raw rows over a few
+    hours are found from the time range, not by reading every tag of the pain point (which
+    SQLite otherwise prefers)."""
+    return sa.type_coerce(func.coalesce(column, column), column.type)
+
+
+def _hex_column(column: Any) -> ColumnElement[str]:
+    """32 lowercase hex digits on both databases (SQLite stores uuids so; PostgreSQL's text
+    form has dashes)."""
+    return func.replace(sa.cast(column, sa.Text), "-", "")
+
+
+# --- per pain point ---------------------------------------------------------------------------
+
+
+def raw_per_pain_point(
+    f: Filters, cur: Ranges, prev: Ranges, start: datetime, *, distinct: bool
+) -> Select[Any]:
+    """One row per pain point with a tag in the ranges: current-window measures (at or after
+    `start`) and the previous window's frequency, in one pass. `distinct`: also count sites
+    and observers (the raw path; the rollup path takes them from `distinct_members`)."""
+    r = _tag_rows(
+        f,
+        [*prev, *cur],
+        T.c.pain_point_id.label("pp"),
+        OB.c.observed_at.label("at"),
+        T.c.severity.label("severity"),
+        OB.c.customer_minutes_lost.label("minutes"),
+        OB.c.site_id.label("site_id"),
+        OB.c.observer_id.label("observer_id"),
+    )
+    now_ = r.c.at >= start
+    ts = UTCDateTime()
+    cols: list[Any] = [
+        r.c.pp.label("pain_point_id"),
+        func.count(case((now_, 1))).label("frequency"),
+        func.count(case((~now_, 1))).label("previous_frequency"),
+        func.coalesce(func.sum(case((now_, r.c.severity))), 0).label("severity_sum"),
+        func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label("minutes"),
+        sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
+        sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+    ]
+    if distinct:
+        cols += [
+            func.count(sa.distinct(case((now_, r.c.site_id)))).label("sites"),
+            func.count(sa.distinct(case((now_, r.c.observer_id)))).label("observers"),
+        ]
+    return select(*cols).group_by(r.c.pp)
+
+
+def rollup_per_pain_point(
+    f: Filters, sl: Slice, cur: Split, prev: Split, *, hourly: bool = False
+) -> Select[Any]:
+    """The same measures (no distinct counts) over the whole days (or, `hourly`, the whole
+    hours of the edge days) of both windows."""
+    D = H if hourly else D_
+    now_, before = _when(D, cur, hourly), _when(D, prev, hourly)
     ts = UTCDateTime()
     return (
         select(
-            T.c.pain_point_id,
-            func.count(case((cur, 1))).label("frequency"),
-            func.count(case((~cur, 1))).label("previous_frequency"),
-            func.coalesce(func.sum(case((cur, T.c.severity))), 0).label("severity_sum"),
-            func.coalesce(
-                func.sum(case((cur, func.coalesce(OB.c.customer_minutes_lost, 0)))), 0
-            ).label("minutes"),
-            func.count(sa.distinct(case((cur, OB.c.site_id)))).label("sites"),
-            func.count(sa.distinct(case((cur, OB.c.observer_id)))).label("observers"),
-            type_coerce(func.min(case((cur, OB.c.observed_at))), ts).label("first_seen"),
-            type_coerce(func.max(case((cur, OB.c.observed_at))), ts).label("last_seen"),
+            D.c.pain_point_id,
+            func.coalesce(func.sum(case((now_, D.c.n))), 0).label("frequency"),
+            func.coalesce(func.sum(case((before, D.c.n))), 0).label("previous_frequency"),
+            func.coalesce(func.sum(case((now_, D.c.severity_sum))), 0).label("severity_sum"),
+            func.coalesce(func.sum(case((now_, D.c.minutes_sum))), 0).label("minutes"),
+            sa.type_coerce(func.min(case((now_, D.c.first_at))), ts).label("first_seen"),
+            sa.type_coerce(func.max(case((now_, D.c.last_at))), ts).label("last_seen"),
         )
-        .select_from(src)
-        .where(*conds)
-        .group_by(T.c.pain_point_id)
+        .select_from(D.join(P, P.c.id == D.c.pain_point_id))
+        .where(
+            D.c.dim == sl.dim,
+            D.c.dim_value == sl.value,
+            or_(now_, before),
+            *_rollup_pp_conditions(f),
+        )
+        .group_by(D.c.pain_point_id)
     )
 
 
-def distinct_observations(f: Filters, start: datetime, end: datetime) -> Select[Any]:
+PRESENCE_MEMBERS = {"a": ("s", "o"), "s": ("o",), "c": ("s", "o"), "o": ("s",)}
+
+
+def month_masks(days: Sequence[date]) -> dict[date, int]:
+    out: dict[date, int] = {}
+    for d in days:
+        m = d.replace(day=1)
+        out[m] = out.get(m, 0) | (1 << (d.day - 1))
+    return out
+
+
+def distinct_members(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
+    """(pain point, member kind 's'|'o', distinct count) over the current window: the union
+    of the presence bitmasks of its whole days and the raw rows of the rest."""
+    kinds = PRESENCE_MEMBERS[sl.dim]
+    parts: list[Select[Any]] = []
+    masks = month_masks(cur.days())
+    if masks:
+        parts.append(
+            select(
+                PR.c.pain_point_id.label("pp"),
+                PR.c.member_kind.label("kind"),
+                PR.c.member.label("member"),
+            )
+            .select_from(PR.join(P, P.c.id == PR.c.pain_point_id))
+            .where(
+                PR.c.dim == sl.dim,
+                PR.c.dim_value == sl.value,
+                PR.c.member_kind.in_(kinds),
+                or_(
+                    *[
+                        and_(PR.c.month == m, PR.c.bits.op("&")(mask) != 0)
+                        for m, mask in sorted(masks.items())
+                    ]
+                ),
+                *_rollup_pp_conditions(f),
+            )
+        )
+    if cur.hours:
+        parts.append(
+            select(
+                PD.c.pain_point_id.label("pp"),
+                PD.c.member_kind.label("kind"),
+                PD.c.member.label("member"),
+            )
+            .select_from(PD.join(P, P.c.id == PD.c.pain_point_id))
+            .where(
+                PD.c.dim == sl.dim,
+                PD.c.dim_value == sl.value,
+                PD.c.member_kind.in_(kinds),
+                or_(
+                    *[
+                        and_(
+                            PD.c.day == d, PD.c.bits.op("&")(sum(1 << h for h in range(a, b))) != 0
+                        )
+                        for d, a, b in cur.hours
+                    ]
+                ),
+                *_rollup_pp_conditions(f),
+            )
+        )
+    if cur.raw:
+        r = _tag_rows(
+            f,
+            cur.raw,
+            T.c.pain_point_id.label("pp"),
+            OB.c.site_id.label("site_id"),
+            OB.c.observer_id.label("observer_id"),
+            shared=len(kinds) > 1,
+        )
+        for kind in kinds:
+            column = r.c.site_id if kind == "s" else r.c.observer_id
+            parts.append(
+                select(r.c.pp, literal(kind, sa.String()), _hex_column(column)).where(
+                    column.is_not(None)
+                )
+            )
+    if not parts:
+        return None
+    # A member seen in several months or also in the raw rows counts once.
+    u = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("members")
+    pp_col, kind_col, member_col = u.c[0], u.c[1], u.c[2]
+    return select(pp_col, kind_col, func.count(sa.distinct(member_col))).group_by(pp_col, kind_col)
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+
+def raw_distinct_observations(f: Filters, ranges: Ranges) -> Select[Any]:
     """Counted observations with at least one matching tag: a streaming count with EXISTS,
     not a COUNT(DISTINCT) that must sort every observation id of the window."""
     tagged = (
@@ -115,35 +491,65 @@ def distinct_observations(f: Filters, start: datetime, end: datetime) -> Select[
         .where(T.c.observation_id == OB.c.id, *pain_point_conditions(f))
         .exists()
     )
-    return (
-        select(func.count())
-        .select_from(OB)
-        .where(
-            *observation_conditions(f), OB.c.observed_at >= start, OB.c.observed_at < end, tagged
+
+    def build(s: datetime | None, e: datetime | None) -> Select[Any]:
+        return (
+            select(func.count().label("n"))
+            .select_from(OB)
+            .where(*observation_conditions(f), _range(OB.c.observed_at, s, e), tagged)
         )
-    )
+
+    r = _per_range(ranges, build)
+    return select(func.coalesce(func.sum(r.c.n), 0))
 
 
-def observations_by_stage(f: Filters, start: datetime, end: datetime) -> Select[Any]:
-    src, conds = _joined(f, start, end)
+def rollup_distinct_observations(sl: Slice, cur: Split, *, hourly: bool = False) -> Select[Any]:
+    TT = TH if hourly else TT_
+    kind, value = sl.totals
+    conds = [TT.c.dim == sl.dim, TT.c.dim_value == sl.value, TT.c.kind == kind]
+    if value is not None:
+        conds.append(TT.c.value == value)
+    return select(func.coalesce(func.sum(TT.c.n), 0)).where(*conds, _when(TT, cur, hourly))
+
+
+def raw_observations_by_stage(f: Filters, ranges: Ranges) -> Select[Any]:
+    r = _tag_rows(f, ranges, P.c.stage_id.label("stage_id"), OB.c.id.label("oid"))
+    return select(r.c.stage_id, func.count(sa.distinct(r.c.oid))).group_by(r.c.stage_id)
+
+
+def rollup_observations_by_stage(sl: Slice, cur: Split, *, hourly: bool = False) -> Select[Any]:
+    """(stage id as hex, count) over whole days (hours)."""
+    TT = TH if hourly else TT_
     return (
-        select(P.c.stage_id, func.count(sa.distinct(OB.c.id)))
-        .select_from(src)
-        .where(*conds)
-        .group_by(P.c.stage_id)
+        select(TT.c.value, func.sum(TT.c.n))
+        .where(
+            TT.c.dim == sl.dim,
+            TT.c.dim_value == sl.value,
+            TT.c.kind == "s",
+            _when(TT, cur, hourly),
+        )
+        .group_by(TT.c.value)
     )
 
 
-def customers_observed(f: Filters, start: datetime, end: datetime) -> Select[Any]:
-    conds: list[ColumnElement[bool]] = [
-        col(Visit.started_at) >= start,
-        col(Visit.started_at) < end,
-    ]
+def raw_customers_observed(f: Filters, ranges: Ranges) -> Select[Any]:
+    conds: list[ColumnElement[bool]] = [_in_ranges(V.c.started_at, ranges)]
     if f.site_id is not None:
-        conds.append(col(Visit.site_id) == f.site_id)
+        conds.append(V.c.site_id == f.site_id)
     if f.channel is not None:
-        conds.append(col(Visit.channel) == f.channel)
-    return select(func.coalesce(func.sum(col(Visit.customers_observed)), 0)).where(*conds)
+        conds.append(V.c.channel == f.channel)
+    return select(func.coalesce(func.sum(V.c.customers_observed), 0)).where(*conds)
+
+
+def rollup_customers_observed(sl: Slice, cur: Split, *, hourly: bool = False) -> Select[Any]:
+    VD = VH if hourly else VD_
+    dim, value = sl.visits
+    return select(func.coalesce(func.sum(VD.c.customers), 0)).where(
+        VD.c.dim == dim, VD.c.dim_value == value, _when(VD, cur, hourly)
+    )
+
+
+# --- details, timeline, window counts ---------------------------------------------------------
 
 
 def pain_point_details(ids: set[uuid.UUID]) -> Any:
@@ -169,20 +575,108 @@ def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
 
 
-def daily_counts(
-    pain_point_id: uuid.UUID, start: datetime, end: datetime, dialect: str
-) -> Select[Any]:
-    day = utc_day(OB.c.observed_at, dialect)
-    return (
-        select(day.label("day"), func.count())
-        .select_from(T.join(OB, OB.c.id == T.c.observation_id))
-        .where(
-            and_(
-                T.c.pain_point_id == pain_point_id,
+def raw_daily_counts(pain_point_id: uuid.UUID, ranges: Ranges, dialect: str) -> Select[Any]:
+    def build(s: datetime | None, e: datetime | None) -> Select[Any]:
+        return (
+            select(OB.c.observed_at.label("at"))
+            .select_from(T.join(OB, OB.c.id == T.c.observation_id))
+            .where(
+                _unindexed(T.c.pain_point_id) == pain_point_id,
                 OB.c.deleted_at.is_(None),
-                OB.c.observed_at >= start,
-                OB.c.observed_at < end,
+                _range(OB.c.observed_at, s, e),
             )
         )
-        .group_by(day)
+
+    r = _per_range(ranges, build)
+    day = utc_day(r.c.at, dialect)
+    return select(day.label("day"), func.count()).group_by(day)
+
+
+def rollup_daily_counts(pain_point_id: uuid.UUID, s: Split, *, hourly: bool = False) -> Select[Any]:
+    D = H if hourly else D_
+    return select(D.c.day, D.c.n).where(
+        D.c.pain_point_id == pain_point_id,
+        D.c.dim == "a",
+        D.c.dim_value == "",
+        _when(D, s, hourly),
     )
+
+
+@dataclass(frozen=True)
+class CountWindow:
+    key: int
+    pain_point_id: uuid.UUID
+    split: Split
+
+
+def window_count_parts(windows: Sequence[CountWindow], dialect: str) -> list[Select[Any]]:
+    """(key, n) parts, to be added up per key, counting the non-deleted observations tagging
+    each window's pain point: whole days from the rollup unless dirty, dirty whole days and the
+    partial edges from the raw rows. Dirty days are looked up inside the statement, so the
+    whole count is one query (the regression flags promise a fixed number of queries)."""
+    dirty = select(BacklogDirty.__table__.c.day).where(  # type: ignore[attr-defined]
+        BacklogDirty.__table__.c.day == D.c.day  # type: ignore[attr-defined]
+    )
+    parts: list[Any] = []
+    for w in windows:
+        key = literal(w.key, sa.Integer()).label("key")
+        for s, e in w.split.raw:
+            parts.append(
+                select(key, func.count().label("n"))
+                .select_from(T.join(OB, OB.c.id == T.c.observation_id))
+                .where(
+                    _unindexed(T.c.pain_point_id) == w.pain_point_id,
+                    OB.c.deleted_at.is_(None),
+                    OB.c.observed_at >= s,
+                    OB.c.observed_at < e,
+                )
+            )
+        if w.split.lo is None:
+            continue
+        parts.append(
+            select(key, D.c.n.label("n")).where(
+                D.c.pain_point_id == w.pain_point_id,
+                D.c.dim == "a",
+                D.c.dim_value == "",
+                _days(D.c.day, w.split),
+                ~dirty.exists(),
+            )
+        )
+        x = (
+            select(BacklogDirty.__table__.c.day.label("day"))  # type: ignore[attr-defined]
+            .where(
+                BacklogDirty.__table__.c.day >= w.split.lo,  # type: ignore[attr-defined]
+                BacklogDirty.__table__.c.day < w.split.hi,  # type: ignore[attr-defined]
+            )
+            .distinct()
+            .subquery("x")
+        )
+        day_lo, day_hi = _day_bounds(x.c.day, dialect)
+        parts.append(
+            select(key, func.count().label("n"))
+            .select_from(
+                x.join(OB, and_(OB.c.observed_at >= day_lo, OB.c.observed_at < day_hi)).join(
+                    T, T.c.observation_id == OB.c.id
+                )
+            )
+            .where(_unindexed(T.c.pain_point_id) == w.pain_point_id, OB.c.deleted_at.is_(None))
+        )
+    return parts
+
+
+def _day_bounds(day: Any, dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The instants a date column's UTC day starts and ends, comparable to timestamps."""
+    if dialect == "sqlite":  # text 'YYYY-MM-DD' sorts before that day's 'YYYY-MM-DD hh:mm…'
+        return day, func.date(day, "+1 day")
+    start = sa.cast(day, sa.DateTime()).op("AT TIME ZONE")(literal("UTC"))
+    end = sa.cast(day + 1, sa.DateTime()).op("AT TIME ZONE")(literal("UTC"))
+    return start, end
+
+
+def union_all(parts: Sequence[Any]) -> Any:
+    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def window_counts(parts: Sequence[Select[Any]]) -> Select[Any]:
+    u = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("w")
+    return select(u.c.key, func.sum(u.c.n)).group_by(u.c.key)

@@ -1,22 +1,416 @@
-"""The backlog's derived state.
+"""The backlog's rollups (app/models/rollups.py): whole UTC days, recomputed from the raw rows.
 
-The backlog is computed exactly from the raw tables on every request (see queries.py), served
-by two covering indexes (app/models/rollups.py), so there are no rollup tables to keep in step
-and the write paths need no hooks: merges, stage moves, archives, deletes, edits and late
-(offline) observations are reflected by construction.
+Exactness comes from invalidation rather than from deltas. Triggers (migration b1a0c0de0006)
+append the UTC day of every inserted, updated or deleted observation, tag or visit to
+`backlog_dirty`, in the writing transaction, whatever the write path: single creates, sync,
+PATCH (time, site, channel, tags, soft delete), merges (tags re-pointed), CSV import, the demo
+loader, bulk SQL. A change of a pain point's status, stage or layer appends a NULL day: the
+totals of every day are stale (the per-pain-point rollups are keyed by pain point and join
+`pain_points` at query time, so they stay valid). Readers (queries.py) take whole days that are
+not dirty from the rollups and everything else — the partial days at the window's edges and
+dirty days — from the raw rows, so every answer is exact at every moment.
 
-`rebuild(session)` keeps the contract the demo loader and the bench use after bulk inserts: it
-refreshes the planner statistics of the tables the backlog reads, so the range scans are
-chosen over full scans. If rollup tables are added later, this is where they are recomputed."""
+`refresh` recomputes dirty days; the backlog endpoints schedule it after their response when
+they met dirty past days (today's day is always changing and served raw). `rebuild` recomputes
+everything (bulk loads, `gembalog demo`, the bench).
+
+Concurrency. SQLite has one writer at a time, so marking and refreshing cannot interleave. On
+PostgreSQL a writer adds a mark for a day unless one exists, which it then share-locks until it
+commits; a refresh, serialised by an advisory lock, first DELETEs the marks it will honour
+(waiting for those writers) and then recomputes in later statements (READ COMMITTED: a fresh
+snapshot per statement), so it sees every write whose mark it removed; a mark added later
+survives and keeps its day dirty. Writers never wait on each other."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-TABLES = ("observations", "observation_tags", "pain_points", "visits")
+from app.models.base import UTCDateTime, utcnow
+
+DAY = timedelta(days=1)
+ROLLUPS = (
+    "backlog_daily",
+    "backlog_presence",
+    "backlog_totals",
+    "backlog_visits_daily",
+    "backlog_hourly",
+    "backlog_presence_daily",
+    "backlog_totals_hourly",
+    "backlog_visits_hourly",
+)
+ANALYZE = ("observations", "observation_tags", "pain_points", "visits", *ROLLUPS)
+LOCK_KEY = 0x6A6D_6261_6B6C  # pg_advisory_xact_lock key of the refresher
+
+# Observation slices: (dim, value expression, condition). Members of the presence bitmasks:
+# which distinct counts each slice needs (a site slice has one site, an observer slice one
+# observer).
+OBS_SLICES = ("a", "s", "c", "o")
+PRESENCE_MEMBERS = {"a": ("s", "o"), "s": ("o",), "c": ("s", "o"), "o": ("s",)}
+VISIT_SLICES = ("a", "s", "c")
+
+
+@dataclass(frozen=True)
+class Sql:
+    """The few expressions that differ between SQLite and PostgreSQL."""
+
+    dialect: str
+
+    def day(self, column: str) -> str:
+        if self.dialect == "sqlite":
+            return f"substr({column}, 1, 10)"
+        return f"({column} AT TIME ZONE 'UTC')::date"
+
+    def month(self, column: str) -> str:
+        if self.dialect == "sqlite":
+            return f"(substr({column}, 1, 7) || '-01')"
+        return f"date_trunc('month', {column} AT TIME ZONE 'UTC')::date"
+
+    def hour(self, column: str) -> str:
+        if self.dialect == "sqlite":
+            return f"CAST(substr({column}, 12, 2) AS INTEGER)"
+        return f"extract(hour FROM {column} AT TIME ZONE 'UTC')::int"
+
+    def hour_bits(self, column: str) -> str:
+        """OR of the hour-of-day bits of the group's rows."""
+        if self.dialect == "sqlite":
+            return f"sum(DISTINCT 1 << {self.hour(column)})"
+        return f"bit_or(1 << {self.hour(column)})"
+
+    def bits(self, column: str) -> str:
+        """OR of the day-of-month bits of the group's rows."""
+        if self.dialect == "sqlite":
+            return f"sum(DISTINCT 1 << (CAST(substr({column}, 9, 2) AS INTEGER) - 1))"
+        return f"bit_or(1::bigint << (extract(day FROM {column} AT TIME ZONE 'UTC')::int - 1))"
+
+    def hex(self, column: str) -> str:
+        """A uuid as 32 lowercase hex digits (SQLite stores them so already)."""
+        if self.dialect == "sqlite":
+            return column
+        return f"replace({column}::text, '-', '')"
+
+    def dim_value(self, dim: str, alias: str = "o") -> tuple[str, str | None]:
+        if dim == "a":
+            return "''", None
+        if dim == "s":
+            return self.hex(f"{alias}.site_id"), f"{alias}.site_id IS NOT NULL"
+        if dim == "c":
+            return f"{alias}.channel", f"{alias}.channel IS NOT NULL"
+        return self.hex(f"{alias}.observer_id"), None
+
+    def member(self, kind: str) -> tuple[str, str | None]:
+        if kind == "s":
+            return self.hex("o.site_id"), "o.site_id IS NOT NULL"
+        return self.hex("o.observer_id"), None
+
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Sorted days as [first, last + 1) runs of consecutive days."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(set(days)):
+        if out and out[-1][1] == d:
+            out[-1] = (out[-1][0], d + DAY)
+        else:
+            out.append((d, d + DAY))
+    return out
+
+
+class _Binds:
+    """Named, typed bind parameters for text() statements."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.types: dict[str, Any] = {}
+
+    def add(self, value: Any, type_: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        self.types[name] = type_
+        return f":{name}"
+
+    def statement(self, sql: str) -> sa.TextClause:
+        stmt = text(sql)
+        if self.types:
+            stmt = stmt.bindparams(
+                *[sa.bindparam(k, type_=t) for k, t in self.types.items() if f":{k}" in sql]
+            )
+        return stmt
+
+    def run(self, session: Session, sql: str) -> Any:
+        used = {k: v for k, v in self.values.items() if f":{k}" in sql}
+        return session.execute(self.statement(sql), used)
+
+
+def _time_filter(b: _Binds, column: str, runs: list[tuple[date, date]] | None) -> str:
+    if runs is None:
+        return "1 = 1"
+    parts = [
+        f"({column} >= {b.add(day_start(lo), UTCDateTime())} "
+        f"AND {column} < {b.add(day_start(hi), UTCDateTime())})"
+        for lo, hi in runs
+    ]
+    return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
+
+
+def _day_filter(b: _Binds, column: str, runs: list[tuple[date, date]] | None) -> str:
+    if runs is None:
+        return "1 = 1"
+    parts = [
+        f"({column} >= {b.add(lo, sa.Date())} AND {column} < {b.add(hi, sa.Date())})"
+        for lo, hi in runs
+    ]
+    return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
+
+
+def _source(q: Sql, b: _Binds, runs: list[tuple[date, date]] | None, cond: str | None) -> str:
+    where = f"o.deleted_at IS NULL AND {_time_filter(b, 'o.observed_at', runs)}"
+    if cond:
+        where += f" AND {cond}"
+    return f"FROM observation_tags t JOIN observations o ON o.id = t.observation_id WHERE {where}"
+
+
+def _daily(
+    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
+) -> None:
+    table = "backlog_hourly" if hourly else "backlog_daily"
+    for dim in OBS_SLICES:
+        b = _Binds()
+        value, cond = q.dim_value(dim)
+        when = [q.day("o.observed_at")] + ([q.hour("o.observed_at")] if hourly else [])
+        group = ", ".join(([] if dim == "a" else [value]) + [*when, "t.pain_point_id"])
+        b.run(
+            session,
+            f"INSERT INTO {table} (dim, dim_value, day, {'hour, ' if hourly else ''}"
+            "pain_point_id, n, severity_sum, minutes_sum, first_at, last_at) "
+            f"SELECT '{dim}', {value}, {', '.join(when)}, t.pain_point_id, count(*),"
+            " sum(t.severity), sum(coalesce(o.customer_minutes_lost, 0)), min(o.observed_at),"
+            f" max(o.observed_at) {_source(q, b, runs, cond)} GROUP BY {group}",
+        )
+
+
+def _totals(
+    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
+) -> None:
+    table = "backlog_totals_hourly" if hourly else "backlog_totals"
+    kinds = {
+        "j": q.hex("p.journey_id"),
+        "s": q.hex("p.stage_id"),
+        "l": "coalesce(p.layer, '-')",
+    }
+    when = [q.day("o.observed_at")] + ([q.hour("o.observed_at")] if hourly else [])
+    for dim in OBS_SLICES:
+        value, cond = q.dim_value(dim)
+        for kind, kvalue in kinds.items():
+            b = _Binds()
+            group = ", ".join(([] if dim == "a" else [value]) + [kvalue, *when])
+            src = _source(q, b, runs, cond).replace(
+                "WHERE ",
+                "JOIN pain_points p ON p.id = t.pain_point_id AND p.status <> 'archived' WHERE ",
+                1,
+            )
+            b.run(
+                session,
+                f"INSERT INTO {table} (dim, dim_value, kind, value, day"
+                f"{', hour' if hourly else ''}, n) "
+                f"SELECT '{dim}', {value}, '{kind}', {kvalue}, {', '.join(when)},"
+                f" count(DISTINCT o.id) {src} GROUP BY {group}",
+            )
+
+
+def _visits(
+    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
+) -> None:
+    table = "backlog_visits_hourly" if hourly else "backlog_visits_daily"
+    when = [q.day("o.started_at")] + ([q.hour("o.started_at")] if hourly else [])
+    for dim in VISIT_SLICES:
+        b = _Binds()
+        value, cond = q.dim_value(dim, alias="o")
+        where = _time_filter(b, "o.started_at", runs)
+        if cond:
+            where += f" AND {cond}"
+        group = ", ".join(([] if dim == "a" else [value]) + when)
+        b.run(
+            session,
+            f"INSERT INTO {table} (dim, dim_value, day{', hour' if hourly else ''}, customers) "
+            f"SELECT '{dim}', {value}, {', '.join(when)}, sum(coalesce(o.customers_observed, 0)) "
+            f"FROM visits o WHERE {where} GROUP BY {group}",
+        )
+
+
+def _presence_daily(session: Session, q: Sql, runs: list[tuple[date, date]] | None) -> None:
+    day = q.day("o.observed_at")
+    for dim, kinds in PRESENCE_MEMBERS.items():
+        value, cond = q.dim_value(dim)
+        for kind in kinds:
+            member, mcond = q.member(kind)
+            b = _Binds()
+            conds = " AND ".join(c for c in (cond, mcond) if c)
+            group = ", ".join([day, *([] if dim == "a" else [value]), "t.pain_point_id", member])
+            b.run(
+                session,
+                "INSERT INTO backlog_presence_daily (day, dim, dim_value, member_kind,"
+                " pain_point_id, member, bits) "
+                f"SELECT {day}, '{dim}', {value}, '{kind}', t.pain_point_id, {member},"
+                f" {q.hour_bits('o.observed_at')} "
+                f"{_source(q, b, runs, conds or None)} GROUP BY {group}",
+            )
+
+
+def _presence(
+    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, upsert: bool
+) -> None:
+    month = q.month("o.observed_at")
+    for dim, kinds in PRESENCE_MEMBERS.items():
+        value, cond = q.dim_value(dim)
+        for kind in kinds:
+            member, mcond = q.member(kind)
+            b = _Binds()
+            conds = " AND ".join(c for c in (cond, mcond) if c)
+            group = ", ".join([month, *([] if dim == "a" else [value]), "t.pain_point_id", member])
+            select = (
+                f"SELECT {month} AS month, '{dim}' AS dim, {value} AS dim_value,"
+                f" '{kind}' AS member_kind, t.pain_point_id AS pain_point_id,"
+                f" {member} AS member, {q.bits('o.observed_at')} AS bits "
+                f"{_source(q, b, runs, conds or None)} GROUP BY {group}"
+            )
+            sql = (
+                "INSERT INTO backlog_presence (month, dim, dim_value, member_kind, pain_point_id,"
+                f" member, bits) SELECT * FROM ({select}) AS x WHERE 1 = 1"
+            )
+            if upsert:
+                sql += (
+                    " ON CONFLICT (month, dim, dim_value, member_kind, pain_point_id, member)"
+                    " DO UPDATE SET bits = backlog_presence.bits | excluded.bits"
+                )
+            b.run(session, sql)
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
 
 
 def rebuild(session: Session) -> None:
-    for table in TABLES:
+    """Recomputes every rollup from the raw rows (after bulk loads) and refreshes the planner
+    statistics. The caller commits."""
+    q = Sql(session.get_bind().dialect.name)
+    _lock(session)
+    session.execute(text("DELETE FROM backlog_dirty"))
+    for table in ROLLUPS:
+        session.execute(text(f"DELETE FROM {table}"))
+    _daily(session, q, None)
+    _presence(session, q, None, upsert=False)
+    _totals(session, q, None)
+    _visits(session, q, None)
+    _daily(session, q, None, hourly=True)
+    _presence_daily(session, q, None)
+    _totals(session, q, None, hourly=True)
+    _visits(session, q, None, hourly=True)
+    for table in ANALYZE:
         session.execute(text(f"ANALYZE {table}"))
+
+
+@dataclass(frozen=True)
+class Pending:
+    days: frozenset[date]
+    totals_stale: bool
+
+
+def pending(session: Session, lo: date | None = None, hi: date | None = None) -> Pending:
+    """Dirty days in [lo, hi) (all when unbounded), and whether every day's totals are stale."""
+    b = _Binds()
+    cond = "day IS NOT NULL"
+    if lo is not None:
+        cond += f" AND day >= {b.add(lo, sa.Date())}"
+    if hi is not None:
+        cond += f" AND day < {b.add(hi, sa.Date())}"
+    rows = b.run(
+        session,
+        f"SELECT DISTINCT day FROM backlog_dirty WHERE ({cond}) OR day IS NULL",
+    )
+    days: set[date] = set()
+    stale = False
+    for (d,) in rows:
+        if d is None:
+            stale = True
+        else:
+            days.add(d if isinstance(d, date) else date.fromisoformat(d))
+    return Pending(frozenset(days), stale)
+
+
+def refresh(session: Session, before: date | None = None) -> Pending:
+    """Recomputes the dirty days before `before` (default: today, UTC — today keeps changing
+    and is read raw) and, when stale, every day's totals. Returns what it did. The caller
+    commits."""
+    before = before or utcnow().date()
+    _lock(session)
+    todo = pending(session, None, before)
+    if not todo.days and not todo.totals_stale:
+        return todo
+    q = Sql(session.get_bind().dialect.name)
+    runs = day_ranges(todo.days)
+    # Claim first (see the module's docstring), then recompute.
+    b = _Binds()
+    claim = _day_filter(b, "day", runs) if runs else "1 = 0"
+    if todo.totals_stale:
+        claim += " OR day IS NULL"
+    b.run(session, f"DELETE FROM backlog_dirty WHERE {claim}")
+    if runs:
+        tables = [
+            "backlog_daily",
+            "backlog_visits_daily",
+            "backlog_hourly",
+            "backlog_visits_hourly",
+            "backlog_presence_daily",
+        ]
+        if not todo.totals_stale:
+            tables += ["backlog_totals", "backlog_totals_hourly"]
+        for table in tables:
+            b = _Binds()
+            b.run(session, f"DELETE FROM {table} WHERE {_day_filter(b, 'day', runs)}")
+        for hourly in (False, True):
+            _daily(session, q, runs, hourly=hourly)
+            _visits(session, q, runs, hourly=hourly)
+            if not todo.totals_stale:
+                _totals(session, q, runs, hourly=hourly)
+        _presence_daily(session, q, runs)
+        by_month: dict[date, list[date]] = defaultdict(list)
+        for d in todo.days:
+            by_month[d.replace(day=1)].append(d)
+        for month, days in by_month.items():  # clear the days' bits, then OR them in again
+            mask = sum(1 << (d.day - 1) for d in days)
+            b = _Binds()
+            m, k = b.add(month, sa.Date()), b.add(mask, sa.BigInteger())
+            b.run(
+                session,
+                f"UPDATE backlog_presence SET bits = bits & ~{k} "
+                f"WHERE month = {m} AND (bits & {k}) <> 0",
+            )
+        _presence(session, q, runs, upsert=True)
+        for month in by_month:
+            b = _Binds()
+            m = b.add(month, sa.Date())
+            b.run(session, f"DELETE FROM backlog_presence WHERE month = {m} AND bits = 0")
+    if todo.totals_stale:
+        for hourly in (False, True):
+            session.execute(text(f"DELETE FROM backlog_totals{'_hourly' if hourly else ''}"))
+            _totals(session, q, None, hourly=hourly)
+    return todo
+
+
+def refresh_pending(engine: Engine) -> None:
+    """Background task of the backlog endpoints: refreshes in its own write transaction."""
+    with Session(engine) as session:
+        refresh(session)
+        session.commit()

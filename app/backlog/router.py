@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
-from app.backlog import service
+from app.backlog import rollup, service
 from app.backlog.queries import Filters
 from app.backlog.schemas import Backlog, BacklogSort, Bucket, Heatmap, TimelinePoint
 from app.core.csv import csv_response, wants_csv
@@ -21,6 +21,17 @@ router = APIRouter(tags=["backlog"])
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 LayerFilter = Literal["customer", "frontstage", "backstage", "support", "unspecified"]
 assert {*LayerFilter.__args__} == {*(m.value for m in Layer), "unspecified"}  # type: ignore[attr-defined]
+
+
+def _refresher(request: Request, background: BackgroundTasks) -> service.Refresh:
+    """Dirty past days met by a read are recomputed after its response is sent."""
+    engine = request.app.state.write_engine
+
+    def schedule() -> None:
+        background.add_task(rollup.refresh_pending, engine)
+
+    return schedule
+
 
 FromQuery = Annotated[
     WindowBound | None, Query(alias="from", description="Window start, inclusive.")
@@ -40,6 +51,7 @@ ToQuery = Annotated[WindowBound | None, Query(description="Window end, exclusive
 )
 def get_backlog(
     request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     principal: CurrentUser,
     from_: FromQuery = None,
@@ -68,9 +80,10 @@ def get_backlog(
         layer=layer,
     )
     if wants_csv(request, format):
-        result = service.backlog(session, f, start, end, sort, None)
+        refresh = _refresher(request, background)
+        result = service.backlog(session, f, start, end, sort, None, refresh)
         return csv_response(service.CSV_COLUMNS, service.csv_rows(result), "backlog.csv")
-    return service.backlog(session, f, start, end, sort, limit)
+    return service.backlog(session, f, start, end, sort, limit, _refresher(request, background))
 
 
 @router.get(
@@ -84,6 +97,8 @@ def get_backlog(
     },
 )
 def get_journey_heatmap(
+    request: Request,
+    background: BackgroundTasks,
     journey_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentUser,
@@ -96,7 +111,7 @@ def get_journey_heatmap(
     start, end = service.window(from_, to)
     ch = channel.value if channel else None
     f = Filters(site_id=site_id, channel=ch, observer_id=observer_id)
-    return service.heatmap(session, journey_id, f, start, end)
+    return service.heatmap(session, journey_id, f, start, end, _refresher(request, background))
 
 
 @router.get(
@@ -110,6 +125,8 @@ def get_journey_heatmap(
     },
 )
 def get_pain_point_timeline(
+    request: Request,
+    background: BackgroundTasks,
     pain_point_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentUser,
@@ -118,7 +135,8 @@ def get_pain_point_timeline(
     bucket: Bucket = Bucket.week,
 ) -> list[TimelinePoint]:
     start, end = service.window(from_, to)
-    return service.timeline(session, pain_point_id, start, end, bucket)
+    refresh = _refresher(request, background)
+    return service.timeline(session, pain_point_id, start, end, bucket, refresh)
 
 
 __all__ = ["Response", "router"]

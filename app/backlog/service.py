@@ -6,14 +6,15 @@ shares and tie-breaks are done here over the per-pain-point rows (hundreds, not 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.backlog import queries
-from app.backlog.queries import Filters
+from app.backlog import queries, rollup
+from app.backlog.queries import Filters, Slice, Split, slice_for, split
 from app.backlog.schemas import (
     Backlog,
     BacklogItem,
@@ -91,18 +92,122 @@ def sort_key(sort: BacklogSort, r: Row) -> tuple[Any, ...]:
     return (-r.frequency, *tie)
 
 
+# The rollup path (whole days from the rollups, the rest raw). Tests switch it off to hold the
+# raw path to the same reference.
+USE_ROLLUPS = True
+
+Refresh = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a request reads its windows: `sl` None = everything raw."""
+
+    sl: Slice | None
+    cur: Split
+    prev: Split
+    totals_stale: bool = False
+
+    @property
+    def totals_from_rollups(self) -> bool:
+        return self.sl is not None and not self.totals_stale
+
+
+def plan(
+    session: Session,
+    f: Filters,
+    start: datetime,
+    end: datetime,
+    prev_from: datetime | None = None,
+    refresh: Refresh | None = None,
+) -> Plan:
+    prev_from = prev_from or start
+    sl = slice_for(f) if USE_ROLLUPS else None
+    if sl is None:
+        return Plan(None, split(start, end, None), split(prev_from, start, None))
+    todo = rollup.pending(
+        session,
+        prev_from.astimezone(UTC).date(),
+        end.astimezone(UTC).date() + timedelta(days=1),
+    )
+    today = utcnow().date()
+    if refresh is not None and (todo.totals_stale or any(d < today for d in todo.days)):
+        refresh()  # after the response: this one reads those days raw
+    return Plan(
+        sl, split(start, end, todo.days), split(prev_from, start, todo.days), todo.totals_stale
+    )
+
+
+@dataclass
+class _Agg:
+    frequency: int = 0
+    previous_frequency: int = 0
+    severity_sum: int = 0
+    minutes: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sites: int = 0
+    observers: int = 0
+
+    def add(self, a: Any) -> None:
+        self.frequency += int(a.frequency)
+        self.previous_frequency += int(a.previous_frequency)
+        self.severity_sum += int(a.severity_sum)
+        self.minutes += int(a.minutes)
+        if a.first_seen is not None and (self.first_seen is None or a.first_seen < self.first_seen):
+            self.first_seen = a.first_seen
+        if a.last_seen is not None and (self.last_seen is None or a.last_seen > self.last_seen):
+            self.last_seen = a.last_seen
+
+
+def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uuid.UUID, _Agg]:
+    out: dict[uuid.UUID, _Agg] = {}
+    if p.sl is None:
+        stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=True)
+        for a in session.execute(stmt):
+            agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
+            agg.add(a)
+        return {k: v for k, v in out.items() if v.frequency > 0}
+    # Days, hours and raw rows as one UNION ALL: one round trip (each costs milliseconds on
+    # a loaded machine), added up per pain point here.
+    parts: list[Any] = []
+    if p.cur.lo is not None or p.prev.lo is not None:
+        parts.append(queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev))
+    if p.cur.hours or p.prev.hours:
+        parts.append(queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True))
+    if p.cur.raw or p.prev.raw:
+        parts.append(queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=False))
+    if parts:
+        for a in session.execute(queries.union_all(parts)):
+            out.setdefault(a.pain_point_id, _Agg()).add(a)
+    out = {k: v for k, v in out.items() if v.frequency > 0}
+    if out:
+        members = queries.distinct_members(f, p.sl, p.cur)
+        if members is not None:
+            for pid, kind, n in session.execute(members):
+                if pid in out:
+                    setattr(out[pid], "sites" if kind == "s" else "observers", int(n))
+        if p.sl.dim == "s":  # one site, one observer: the filter's own
+            for agg in out.values():
+                agg.sites = 1
+        elif p.sl.dim == "o":
+            for agg in out.values():
+                agg.observers = 1
+    return out
+
+
 def ranked_rows(
-    session: Session, f: Filters, start: datetime, end: datetime, sort: BacklogSort
+    session: Session, f: Filters, p: Plan, start: datetime, sort: BacklogSort
 ) -> list[Row]:
-    prev_from = start - (end - start)
-    agg = list(session.execute(queries.per_pain_point(f, prev_from, start, end)))
-    current = {a.pain_point_id: a for a in agg if a.frequency > 0}
+    current = _measures(session, f, p, start)
     rows: list[Row] = []
     if current:
         for pid, title, jid, layer, sid, sname, spos in session.execute(
             queries.pain_point_details(set(current))
         ):
             a = current[pid]
+            assert a.first_seen is not None
+            assert a.last_seen is not None
             rows.append(
                 Row(
                     id=pid,
@@ -110,18 +215,42 @@ def ranked_rows(
                     journey_id=jid,
                     layer=layer,
                     stage=StageRef(id=sid, name=sname, position=spos),
-                    frequency=int(a.frequency),
-                    previous_frequency=int(a.previous_frequency),
-                    severity_sum=int(a.severity_sum),
-                    minutes=int(a.minutes),
-                    sites=int(a.sites),
-                    observers=int(a.observers),
+                    frequency=a.frequency,
+                    previous_frequency=a.previous_frequency,
+                    severity_sum=a.severity_sum,
+                    minutes=a.minutes,
+                    sites=a.sites,
+                    observers=a.observers,
                     first_seen=a.first_seen,
                     last_seen=a.last_seen,
                 )
             )
     rows.sort(key=lambda r: sort_key(sort, r))
     return rows
+
+
+def _scalars(session: Session, f: Filters, p: Plan, start: datetime, end: datetime) -> list[int]:
+    """[total observations, customers observed], each the sum of its rollup and raw parts,
+    in one round trip."""
+    totals: list[Any] = []
+    if p.totals_from_rollups and p.sl is not None:
+        totals.append(queries.rollup_distinct_observations(p.sl, p.cur))
+        if p.cur.hours:
+            totals.append(queries.rollup_distinct_observations(p.sl, p.cur, hourly=True))
+        if p.cur.raw:
+            totals.append(queries.raw_distinct_observations(f, p.cur.raw))
+    else:
+        totals.append(queries.raw_distinct_observations(f, split(start, end, None).raw))
+    customers: list[Any] = []
+    if p.sl is not None and p.cur.lo is not None:
+        customers.append(queries.rollup_customers_observed(p.sl, p.cur))
+    if p.sl is not None and p.cur.hours:
+        customers.append(queries.rollup_customers_observed(p.sl, p.cur, hourly=True))
+    if p.cur.raw:
+        customers.append(queries.raw_customers_observed(f, p.cur.raw))
+    cols = [stmt.scalar_subquery() for stmt in totals + customers]
+    values = [int(v or 0) for v in session.execute(select(*cols)).one()]
+    return [sum(values[: len(totals)]), sum(values[len(totals) :])]
 
 
 def _improvements(
@@ -139,11 +268,13 @@ def backlog(
     end: datetime,
     sort: BacklogSort,
     limit: int | None,
+    refresh: Refresh | None = None,
 ) -> Backlog:
-    rows = ranked_rows(session, f, start, end, sort)
+    prev_from = start - (end - start)
+    p = plan(session, f, start, end, prev_from, refresh)
+    rows = ranked_rows(session, f, p, start, sort)
     total_mentions = sum(r.frequency for r in rows)
-    total_obs = int(session.execute(queries.distinct_observations(f, start, end)).scalar_one())
-    customers = int(session.execute(queries.customers_observed(f, start, end)).scalar_one())
+    total_obs, customers = _scalars(session, f, p, start, end)
     shown = rows if limit is None else rows[:limit]
     imps, regressed = _improvements(session, [r.id for r in shown])
     items: list[BacklogItem] = []
@@ -173,7 +304,6 @@ def backlog(
                 regressed=r.id in regressed,
             )
         )
-    prev_from = start - (end - start)
     return Backlog(
         window=Window(from_=start, to=end),
         previous_window=Window(from_=prev_from, to=start),
@@ -249,7 +379,12 @@ LAYERS = ("customer", "frontstage", "backstage", "support")
 
 
 def heatmap(
-    session: Session, journey_id: uuid.UUID, f: Filters, start: datetime, end: datetime
+    session: Session,
+    journey_id: uuid.UUID,
+    f: Filters,
+    start: datetime,
+    end: datetime,
+    refresh: Refresh | None = None,
 ) -> Heatmap:
     journey = session.get(Journey, journey_id)
     if journey is None:
@@ -257,10 +392,20 @@ def heatmap(
     f = Filters(
         journey_id=journey_id, site_id=f.site_id, channel=f.channel, observer_id=f.observer_id
     )
-    rows = ranked_rows(session, f, start, end, BacklogSort.frequency)
-    by_stage_obs = {
-        sid: int(n) for sid, n in session.execute(queries.observations_by_stage(f, start, end))
-    }
+    p = plan(session, f, start, end, None, refresh)
+    rows = ranked_rows(session, f, p, start, BacklogSort.frequency)
+    by_stage_obs: dict[str, int] = {}
+    raw = p.cur.raw
+    if p.totals_from_rollups and p.sl is not None:
+        for hourly in (False, True):
+            stmt = queries.rollup_observations_by_stage(p.sl, p.cur, hourly=hourly)
+            for value, n in session.execute(stmt):
+                by_stage_obs[value] = by_stage_obs.get(value, 0) + int(n)
+    else:
+        raw = split(start, end, None).raw
+    if raw:
+        for sid, n in session.execute(queries.raw_observations_by_stage(f, raw)):
+            by_stage_obs[sid.hex] = by_stage_obs.get(sid.hex, 0) + int(n)
     stages = session.exec(
         select(Stage).where(col(Stage.journey_id) == journey_id).order_by(col(Stage.position))
     ).all()
@@ -274,7 +419,7 @@ def heatmap(
         out.append(
             HeatmapStage(
                 stage=StageRef(id=st.id, name=st.name, position=st.position),
-                observations=by_stage_obs.get(st.id, 0),
+                observations=by_stage_obs.get(st.id.hex, 0),
                 mentions=sum(r.frequency for r in mine),
                 by_layer=layers,
                 top_pain_points=[
@@ -309,19 +454,58 @@ def _next(start: datetime, bucket: Bucket) -> datetime:
 
 
 def timeline(
-    session: Session, pain_point_id: uuid.UUID, start: datetime, end: datetime, bucket: Bucket
+    session: Session,
+    pain_point_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    bucket: Bucket,
+    refresh: Refresh | None = None,
 ) -> list[TimelinePoint]:
     from app.pain_points.service import get as get_pain_point
 
     pp = get_pain_point(session, pain_point_id)
     dialect = session.get_bind().dialect.name
+    p = plan(session, Filters(), start, end, None, refresh)
     counts: dict[datetime, int] = {}
-    for day, n in session.execute(queries.daily_counts(pp.id, start, end, dialect)):
-        b = bucket_start(datetime.combine(date.fromisoformat(day), time(0), tzinfo=UTC), bucket)
-        counts[b] = counts.get(b, 0) + int(n)
+
+    def add(day: date, n: int) -> None:
+        b = bucket_start(datetime.combine(day, time(0), tzinfo=UTC), bucket)
+        counts[b] = counts.get(b, 0) + n
+
+    if p.sl is not None:
+        for hourly in (False, True):
+            if p.cur.hours if hourly else p.cur.lo is not None:
+                stmt = queries.rollup_daily_counts(pp.id, p.cur, hourly=hourly)
+                for day, n in session.execute(stmt):
+                    add(day if isinstance(day, date) else date.fromisoformat(day), int(n))
+    if p.cur.raw:
+        for day, n in session.execute(queries.raw_daily_counts(pp.id, p.cur.raw, dialect)):
+            add(date.fromisoformat(day), int(n))
     out: list[TimelinePoint] = []
     cursor = bucket_start(start, bucket)
     while cursor < end:
         out.append(TimelinePoint(start=cursor, frequency=counts.get(cursor, 0)))
         cursor = _next(cursor, bucket)
     return out
+
+
+def window_counts(
+    session: Session, windows: Sequence[tuple[int, uuid.UUID, datetime, datetime]]
+) -> dict[int, int]:
+    """Non-deleted observations tagging a pain point in [start, end), for many (key, pain
+    point, start, end) windows: whole days from the rollups, the rest raw — one query per
+    WINDOWS_PER_QUERY windows (the regression flags of app/improvements)."""
+    dirty = frozenset[date]() if USE_ROLLUPS else None  # dirty days: looked up in the SQL
+    ws = [queries.CountWindow(k, pid, split(s, e, dirty, hourly=False)) for k, pid, s, e in windows]
+    dialect = session.get_bind().dialect.name
+    out: dict[int, int] = {}
+    for i in range(0, len(ws), WINDOWS_PER_QUERY):
+        parts = queries.window_count_parts(ws[i : i + WINDOWS_PER_QUERY], dialect)
+        if parts:
+            for key, n in session.execute(queries.window_counts(parts)):
+                out[int(key)] = out.get(int(key), 0) + int(n)
+    return out
+
+
+# SQLite allows at most 500 terms in a compound SELECT; a window makes at most four.
+WINDOWS_PER_QUERY = 100

@@ -419,8 +419,9 @@ def regressions(
     """The given pain points that came back: a linked improvement is verified, at least
     REGRESSION_MIN_ELAPSED has passed since its verified_at, and the pain point's own per-week
     rate over [verified_at, now) is above its per-week rate in that improvement's before window
-    [done_at − 28 days, done_at). Two queries (more only past 125 verified links, see
-    queries.WINDOWS_PER_QUERY), never one per pain point."""
+    [done_at − 28 days, done_at). Two queries (more only past 50 verified links, see
+    app.backlog.service.window_counts: whole days from the backlog rollups, edges raw), never
+    one per pain point."""
     if not pain_point_ids:
         return set()
     links = list(
@@ -434,7 +435,9 @@ def regressions(
         windows.append(queries.Window(2 * key, pp_id, done_at - span, done_at))
         windows.append(queries.Window(2 * key + 1, pp_id, verified_at, now))
         pairs.append((pp_id, span / timedelta(days=1), (now - verified_at) / timedelta(days=1)))
-    counts = queries.window_counts(session, windows)
+    from app.backlog.service import window_counts  # the backlog imports this module
+
+    counts = window_counts(session, [(w.key, w.pain_point_id, w.start, w.end) for w in windows])
     out: set[uuid.UUID] = set()
     for key, (pp_id, before_days, since_days) in enumerate(pairs):
         before_rate = counts.get(2 * key, 0) * 7 / before_days

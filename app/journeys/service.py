@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from app.audit.service import record
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.idempotency import payload_hash
 from app.core.pagination import SortKey, keyset_page, uuid_key
 from app.journeys.schemas import (
     JourneyCreate,
@@ -86,16 +87,21 @@ def _flush_unique(session: Session, what: str) -> None:
 
 
 def create(session: Session, *, data: JourneyCreate, user: User) -> tuple[JourneyPublic, bool]:
+    digest = payload_hash(data)
     if data.id is not None:
         existing = session.get(Journey, data.id)
         if existing is not None:
             current = get_public(session, existing.id)
-            same = (
-                existing.created_by == user.id
-                and existing.name == data.name
-                and existing.description == data.description
-                and [(s.name, s.description) for s in current.stages]
-                == [(s.name, s.description) for s in data.stages]
+            same = existing.created_by == user.id and (
+                existing.payload_hash == digest
+                if existing.payload_hash
+                # created before digests were kept: compare what is stored
+                else (
+                    existing.name == data.name
+                    and existing.description == data.description
+                    and [(s.name, s.description) for s in current.stages]
+                    == [(s.name, s.description) for s in data.stages]
+                )
             )
             if same:
                 return current, False
@@ -105,7 +111,11 @@ def create(session: Session, *, data: JourneyCreate, user: User) -> tuple[Journe
         dup = next(i for i, n in enumerate(names) if names.index(n) != i)
         raise Invalid(f"stages.{dup}.name", "stage names must be unique in a journey")
     journey = Journey(
-        id=data.id or uuid.uuid4(), name=data.name, description=data.description, created_by=user.id
+        id=data.id or uuid.uuid4(),
+        name=data.name,
+        description=data.description,
+        created_by=user.id,
+        payload_hash=digest,
     )
     try:
         with session.begin_nested():
@@ -114,7 +124,13 @@ def create(session: Session, *, data: JourneyCreate, user: User) -> tuple[Journe
     except IntegrityError:
         raise Conflict("A journey with this name or id already exists.") from None
     stages = [
-        Stage(journey_id=journey.id, name=s.name, description=s.description, position=i)
+        Stage(
+            journey_id=journey.id,
+            name=s.name,
+            description=s.description,
+            position=i,
+            created_by=user.id,
+        )
         for i, s in enumerate(data.stages)
     ]
     session.add_all(stages)
@@ -159,14 +175,17 @@ def create_stage(
     session: Session, *, journey_id: uuid.UUID, data: StageCreate, user: User
 ) -> tuple[Stage, bool]:
     get(session, journey_id, for_update=True)  # serialises concurrent position changes
+    digest = payload_hash(data)
     if data.id is not None:
         existing = session.get(Stage, data.id)
         if existing is not None:
-            if (
-                existing.journey_id == journey_id
-                and existing.name == data.name
-                and existing.description == data.description
-            ):
+            same = existing.journey_id == journey_id and (
+                existing.created_by == user.id and existing.payload_hash == digest
+                if existing.payload_hash
+                # created before digests were kept: compare what is stored
+                else (existing.name == data.name and existing.description == data.description)
+            )
+            if same:
                 return existing, False
             raise Conflict("A stage with this id already exists with other content.")
     count = _stage_count(session, journey_id)
@@ -178,6 +197,8 @@ def create_stage(
         name=data.name,
         description=data.description,
         position=position,
+        created_by=user.id,
+        payload_hash=digest,
     )
     session.add(stage)
     _flush_unique(session, "A stage with this name in this journey")

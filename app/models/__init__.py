@@ -13,7 +13,19 @@ from app.models.catalogue import (
 )
 from app.models.field import Attachment, Channel, Observation, ObservationTag, Visit
 from app.models.improvements import Improvement, ImprovementPainPoint, ImprovementStatus
-from app.models.rollups import ix_observation_tags_backlog, ix_observations_backlog  # noqa: F401
+from app.models.rollups import (  # noqa: F401 - the indexes register on the field tables
+    BacklogDaily,
+    BacklogDirty,
+    BacklogHourly,
+    BacklogPresence,
+    BacklogPresenceDaily,
+    BacklogTotals,
+    BacklogTotalsHourly,
+    BacklogVisitsDaily,
+    BacklogVisitsHourly,
+    ix_observation_tags_backlog,
+    ix_observations_backlog,
+)
 from app.models.users import ApiToken, AuthSession, LoginFailure, Role, TokenScope, User
 
 __all__ = [
@@ -21,6 +33,15 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "AuthSession",
+    "BacklogDaily",
+    "BacklogDirty",
+    "BacklogHourly",
+    "BacklogPresence",
+    "BacklogPresenceDaily",
+    "BacklogTotals",
+    "BacklogTotalsHourly",
+    "BacklogVisitsDaily",
+    "BacklogVisitsHourly",
     "Channel",
     "Improvement",
     "ImprovementPainPoint",

@@ -43,6 +43,9 @@ class Journey(SQLModel, table=True):
     created_by: uuid.UUID | None = Field(
         default=None, sa_column=fk("users.id", nullable=True, index=False)
     )
+    payload_hash: str = Field(
+        default="", max_length=64, description="Of the create payload, for replays."
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -56,6 +59,12 @@ class Stage(SQLModel, table=True):
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
     position: int = Field(ge=0)
+    created_by: uuid.UUID | None = Field(
+        default=None, sa_column=fk("users.id", nullable=True, index=False)
+    )
+    payload_hash: str = Field(
+        default="", max_length=64, description="Of the create payload, for replays."
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -70,6 +79,9 @@ class Site(SQLModel, table=True):
     archived: bool = Field(default=False)
     created_by: uuid.UUID | None = Field(
         default=None, sa_column=fk("users.id", nullable=True, index=False)
+    )
+    payload_hash: str = Field(
+        default="", max_length=64, description="Of the create payload, for replays."
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

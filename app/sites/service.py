@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from app.audit.service import record
 from app.core.errors import Conflict, NotFound
+from app.core.idempotency import payload_hash
 from app.core.pagination import SortKey, keyset_page, uuid_key
 from app.models import Site, User, utcnow
 from app.sites.schemas import SiteCreate, SiteUpdate
@@ -33,14 +34,18 @@ def list_sites(
 
 
 def create(session: Session, *, data: SiteCreate, user: User) -> tuple[Site, bool]:
+    digest = payload_hash(data)
     if data.id is not None:
         existing = session.get(Site, data.id)
         if existing is not None:
-            same = (existing.created_by, existing.name, existing.kind, existing.address) == (
-                user.id,
-                data.name,
-                data.kind,
-                data.address,
+            same = existing.created_by == user.id and (
+                existing.payload_hash == digest
+                if existing.payload_hash
+                # created before digests were kept: compare what is stored
+                else (
+                    (existing.name, existing.kind, existing.address)
+                    == (data.name, data.kind, data.address)
+                )
             )
             if same:
                 return existing, False
@@ -51,6 +56,7 @@ def create(session: Session, *, data: SiteCreate, user: User) -> tuple[Site, boo
         kind=data.kind,
         address=data.address,
         created_by=user.id,
+        payload_hash=digest,
     )
     try:
         with session.begin_nested():

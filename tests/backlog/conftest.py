@@ -27,14 +27,38 @@ WIPE = [
 ]
 
 
-def wipe(app: FastAPI) -> None:
-    from sqlalchemy import inspect
+ROLLUPS = [
+    "backlog_daily",
+    "backlog_presence",
+    "backlog_totals",
+    "backlog_visits_daily",
+    "backlog_hourly",
+    "backlog_presence_daily",
+    "backlog_totals_hourly",
+    "backlog_visits_hourly",
+    "backlog_dirty",
+]
 
+
+def wipe(app: FastAPI) -> None:
     engine = app.state.write_engine
-    names = set(inspect(engine).get_table_names())
     with engine.begin() as conn:
-        for table in [t for t in ("backlog_daily",) if t in names] + WIPE:
+        for table in WIPE + ROLLUPS:  # the rollups last: deleting field rows marks days dirty
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+def rebuild(app: FastAPI, *, full: bool) -> None:
+    """Recomputes the rollups: all of them, or only the dirty days (as a read would)."""
+    from sqlmodel import Session
+
+    from app.backlog import rollup
+
+    with Session(app.state.write_engine) as session:
+        if full:
+            rollup.rebuild(session)
+        else:
+            rollup.refresh(session)
+        session.commit()
 
 
 def iso(value: datetime) -> str:

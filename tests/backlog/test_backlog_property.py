@@ -2,7 +2,9 @@
 straightforward reference computation (tests/backlog/reference.py) over random small datasets
 built through the write API — merges, stage moves, archived pain points, deleted, edited,
 untagged and late observations, visits, ties — with random windows (sub-day instants
-included), filters and sorts. Runs on SQLite and PostgreSQL."""
+included), filters and sorts. Runs on SQLite and PostgreSQL, on both read paths: raw, and
+rollups (rebuilt or refreshed at a random point of the build, so later writes leave dirty days
+that must be read raw; every read also refreshes dirty days after its response)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.backlog import service
 from tests.backlog import reference
-from tests.backlog.conftest import Builder, iso, parse, wipe
+from tests.backlog.conftest import Builder, iso, parse, rebuild, wipe
 from tests.factories import Factory
 
 BASE = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -88,6 +91,10 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
                 max_size=3,
             )
         ),
+        # When the rollups are recomputed: 0 never (every day dirty), 1 after the first
+        # observations, 2 after merges/moves/archives, 3 at the end; full rebuild or refresh.
+        "rebuild_at": draw(st.integers(0, 3)),
+        "rebuild_full": draw(st.booleans()),
         "merges": draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=3)),
         "moves": draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2)), max_size=2)),
         "archive": draw(st.lists(st.integers(0, 6), max_size=2)),
@@ -137,7 +144,11 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _build(b: Builder, sc: dict[str, Any]) -> dict[str, Any]:
+def _build(b: Builder, sc: dict[str, Any], app: FastAPI | None) -> dict[str, Any]:
+    def recompute(stage: int) -> None:
+        if app is not None and sc["rebuild_at"] == stage:
+            rebuild(app, full=sc["rebuild_full"])
+
     stages: list[list[str]] = []
     jids: list[str] = []
     for n, count in enumerate(sc["journeys"]):
@@ -175,6 +186,7 @@ def _build(b: Builder, sc: dict[str, Any]) -> dict[str, Any]:
     oids = [o for o in map(observe, sc["obs"]) if o is not None]
     for who, site, channel, t, n in sc["visits"]:
         b.visit(who, sites[site] if site >= 0 else None, channel, BASE + t * HALF_HOUR, n)
+    recompute(1)
     for src, dst in sc["merges"]:
         b.merge(pids[src % len(pids)], pids[dst % len(pids)])
     for k, s in sc["moves"]:
@@ -187,6 +199,7 @@ def _build(b: Builder, sc: dict[str, Any]) -> dict[str, Any]:
         pid = pids[k % len(pids)]
         if b.world.pps[pid].status == "open":
             b.archive(pid)
+    recompute(2)
     oids += [o for o in map(observe, sc["late"]) if o is not None]  # late, offline, old ids
     for k, t, raw in sc["edits"]:
         if oids:
@@ -198,6 +211,7 @@ def _build(b: Builder, sc: dict[str, Any]) -> dict[str, Any]:
     for k in sc["deletes"]:
         if oids and not b.world.obs[oids[k % len(oids)]].deleted:
             b.delete(oids[k % len(oids)])
+    recompute(3)
     return {"jids": jids, "stages": stages, "sites": sites, "pids": pids}
 
 
@@ -255,7 +269,11 @@ def _check(b: Builder, made: dict[str, Any], q: dict[str, Any]) -> None:
         _close(r.json(), reference.timeline(b.world, pid, start, end, q["bucket"]), "timeline")
 
 
-def test_backlog_matches_reference(app: FastAPI, factory: Factory) -> None:
+@pytest.mark.parametrize("path", ["raw", "rollup"])
+def test_backlog_matches_reference(
+    app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setattr(service, "USE_ROLLUPS", path == "rollup")
     manager = factory.bearer("manager")
     observers = [factory.bearer("observer"), factory.bearer("observer")]
 
@@ -268,7 +286,7 @@ def test_backlog_matches_reference(app: FastAPI, factory: Factory) -> None:
     def run(sc: dict[str, Any]) -> None:
         wipe(app)
         b = Builder(manager, observers)
-        made = _build(b, sc)
+        made = _build(b, sc, app if path == "rollup" else None)
         for q in sc["queries"]:
             _check(b, made, q)
 

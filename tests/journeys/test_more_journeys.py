@@ -56,6 +56,35 @@ def test_create_stage_is_idempotent_and_404s_on_unknown_journey(factory: Factory
     )
 
 
+def test_a_replayed_create_is_judged_on_what_was_sent_and_by_whom(factory: Factory) -> None:
+    """SPEC §3: 200 only for the same user and an equivalent payload, whatever happened to the
+    resource since; 409 otherwise."""
+    manager, other = factory.bearer(Role.manager), factory.bearer(Role.manager)
+    j = journey(manager, stages=["A"])
+    url = f"/api/v1/journeys/{j['id']}/stages"
+    body = {"id": str(uuid.uuid4()), "name": "B", "position": 0}
+    assert manager.client.post(url, json=body).status_code == 201
+    assert_problem(other.client.post(url, json=body), 409)
+    assert_problem(manager.client.post(url, json={**body, "position": 1}), 409)
+    # The stage is renamed and the journey grows: the original create still replays as 200.
+    r = manager.client.patch(f"/api/v1/stages/{body['id']}", json={"name": "Queue"})
+    assert r.status_code == 200
+    assert manager.client.post(url, json=body).status_code == 200
+
+    jbody = {"id": str(uuid.uuid4()), "name": "Phone help", "stages": [{"name": "IVR"}]}
+    assert manager.client.post("/api/v1/journeys", json=jbody).status_code == 201
+    more = manager.client.post(f"/api/v1/journeys/{jbody['id']}/stages", json={"name": "Hold"})
+    assert more.status_code == 201
+    assert manager.client.post("/api/v1/journeys", json=jbody).status_code == 200
+
+    sbody = {"id": str(uuid.uuid4()), "name": "Leeds", "kind": "store"}
+    assert manager.client.post("/api/v1/sites", json=sbody).status_code == 201
+    r = manager.client.patch(f"/api/v1/sites/{sbody['id']}", json={"address": "1 Briggate"})
+    assert r.status_code == 200
+    assert manager.client.post("/api/v1/sites", json=sbody).status_code == 200
+    assert_problem(other.client.post("/api/v1/sites", json=sbody), 409)
+
+
 def test_moves_at_the_edges_and_rename_conflicts(factory: Factory) -> None:
     manager = factory.bearer(Role.manager)
     j = journey(manager, stages=["A", "B", "C", "D"])

@@ -1,0 +1,183 @@
+"""The rollups (app/backlog/rollup.py): every write path marks its days dirty in the writing
+transaction, dirty days are read raw, a refresh of dirty days leaves exactly what a full
+rebuild makes, and reads refresh dirty past days after their response."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.backlog import rollup
+from tests.backlog.conftest import ROLLUPS, Builder, iso, rebuild
+from tests.factories import Factory
+
+AT = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+WINDOW = {"from": "2026-04-20", "to": "2026-05-20"}
+
+
+def _pending(app: FastAPI) -> rollup.Pending:
+    with Session(app.state.engine) as session:
+        return rollup.pending(session)
+
+
+def _dump(app: FastAPI) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with app.state.engine.connect() as conn:
+        for table in ROLLUPS[:-1]:
+            rows = conn.execute(text(f"SELECT * FROM {table}")).all()
+            out[table] = sorted((tuple(str(v) for v in r) for r in rows), key=repr)
+    return out
+
+
+def _corrupt(app: FastAPI) -> None:
+    with app.state.write_engine.begin() as conn:
+        conn.execute(text("UPDATE backlog_daily SET n = n + 100"))
+
+
+def _setup(factory: Factory) -> tuple[Builder, str, list[str], list[str]]:
+    b = Builder(factory.bearer("manager"), [factory.bearer("observer")])
+    jid, stages = b.journey("Buy", ["Arrive", "Pay"])
+    pids = [b.pain_point(stages[0], t, None) for t in ("Queue", "Card", "Bag")]
+    assert all(pids)
+    return b, jid, stages, [p for p in pids if p]
+
+
+def _items(b: Builder) -> list[dict[str, Any]]:
+    r = b.observers[0].client.get("/api/v1/backlog", params=WINDOW)
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+def test_whole_days_come_from_the_rollups_and_dirty_days_from_raw_rows(
+    app: FastAPI, factory: Factory
+) -> None:
+    b, jid, _, (queue, card, _) = _setup(factory)
+    b.observation(0, jid, None, None, AT, None, {queue: 2})
+    b.observation(0, jid, None, None, AT + DAY, None, {queue: 3, card: 1})
+    rebuild(app, full=True)
+    assert _pending(app) == rollup.Pending(frozenset(), False)
+    _corrupt(app)  # proves the rollup is what is read…
+    assert _items(b)[0]["frequency"] == 202
+    # …and that a write makes its day dirty, so that day is read raw again.
+    b.observation(0, jid, None, None, AT + timedelta(hours=1), None, {card: 4})
+    assert _pending(app).days == {AT.date()}
+    freq = {i["pain_point"]["id"]: i["frequency"] for i in _items(b)}
+    assert freq == {queue: 101 + 1, card: 101 + 1}  # day 2 still corrupt, day 1 exact
+
+
+def test_every_write_path_marks_its_days(app: FastAPI, factory: Factory) -> None:
+    b, jid, stages, (queue, card, bag) = _setup(factory)
+    oid = b.observation(0, jid, None, None, AT, None, {queue: 2, card: 1})
+    assert oid
+    other = b.observation(0, jid, None, None, AT + 5 * DAY, None, {bag: 1})
+    assert other
+
+    def marks(action: Any) -> rollup.Pending:
+        rebuild(app, full=True)
+        action()
+        return _pending(app)
+
+    d0, d5 = AT.date(), (AT + 5 * DAY).date()
+    assert marks(lambda: b.edit(oid, AT + 2 * DAY, None)).days == {d0, d0 + 2 * DAY}
+    assert marks(lambda: b.edit(oid, AT + 2 * DAY, {bag: 5})).days == {d0 + 2 * DAY}
+    assert marks(lambda: b.merge(bag, queue)) == rollup.Pending(frozenset({d0 + 2 * DAY, d5}), True)
+    assert marks(lambda: b.move(card, stages[1])) == rollup.Pending(frozenset(), True)
+    assert marks(lambda: b.archive(card)) == rollup.Pending(frozenset(), True)
+    assert marks(lambda: b.delete(other)).days == {d5}
+    assert marks(lambda: b.visit(0, None, None, AT - 3 * DAY, 4)).days == {d0 - 3 * DAY}
+    body = {
+        "observations": [
+            {
+                "journey_id": jid,
+                "observed_at": iso(AT - 9 * DAY),
+                "note": "late, from the outbox",
+                "pain_points": [{"pain_point_id": queue, "severity": 2}],
+            }
+        ]
+    }
+
+    def sync() -> None:
+        r = b.observers[0].client.post("/api/v1/sync", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["results"][0]["status"] == "created", r.text
+
+    assert marks(sync).days == {d0 - 9 * DAY}
+
+
+def test_refreshing_dirty_days_equals_a_full_rebuild(app: FastAPI, factory: Factory) -> None:
+    b, jid, stages, (queue, card, bag) = _setup(factory)
+    site = b.site("North")
+    oids = []
+    for k in range(8):
+        tags = {queue: 1 + k % 5} if k % 3 else {queue: 2, card: 3}
+        oid = b.observation(k % 1, jid, site if k % 2 else None, "phone", AT + k * DAY, k, tags)
+        assert oid
+        oids.append(oid)
+    b.observation(0, jid, site, None, AT + 40 * DAY, None, {bag: 1})  # another month
+    b.visit(0, site, "phone", AT + DAY, 7)
+    rebuild(app, full=True)
+    b.edit(oids[0], AT + 41 * DAY, {card: 5})  # moves to the other month, retagged
+    b.delete(oids[3])
+    b.merge(card, queue)
+    b.move(queue, stages[1])
+    b.visit(0, None, "web", AT + 2 * DAY, 3)
+    b.observation(0, jid, None, None, AT - 20 * DAY, 9, {bag: 4})  # late
+    assert _pending(app).totals_stale
+    rebuild(app, full=False)
+    assert _pending(app) == rollup.Pending(frozenset(), False)
+    refreshed = _dump(app)
+    rebuild(app, full=True)
+    assert _dump(app) == refreshed
+
+
+def test_reads_refresh_dirty_past_days_after_responding(app: FastAPI, factory: Factory) -> None:
+    b, jid, _, (queue, _, _) = _setup(factory)
+    b.observation(0, jid, None, None, AT, None, {queue: 2})
+    assert AT.date() in _pending(app).days
+    before = _items(b)
+    assert _pending(app).days == set()  # the read scheduled the refresh
+    assert _items(b) == before
+    today = datetime.now(UTC)
+    b.observation(0, jid, None, None, today - timedelta(minutes=1), None, {queue: 1})
+    r = b.observers[0].client.get("/api/v1/backlog")
+    assert r.status_code == 200, r.text
+    assert _pending(app).days == {today.date()}  # today keeps changing: read raw, not refreshed
+
+
+def test_day_ranges_and_split() -> None:
+    d = date(2026, 5, 1)
+    assert rollup.day_ranges([d + 2 * DAY, d, d + DAY, d + 5 * DAY]) == [
+        (d, d + 3 * DAY),
+        (d + 5 * DAY, d + 6 * DAY),
+    ]
+
+
+def test_the_triggers_exist_at_head(app: FastAPI) -> None:
+    """A later migration that rebuilds one of these tables on SQLite (batch "move and copy")
+    drops its triggers silently, and the rollups would stop being exact: recreate them."""
+    engine = app.state.engine
+    if engine.dialect.name == "sqlite":
+        q = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        q = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    with engine.connect() as conn:
+        names = {n for (n,) in conn.execute(text(q)) if n.startswith("backlog_")}
+    tables = ("observations", "tags", "visits")
+    expected = {f"backlog_{t}_{e}" for t in tables for e in ("insert", "update", "delete")}
+    assert names == {*expected, "backlog_pain_points_update"}
+
+
+def test_distinct_counts_span_months(app: FastAPI, factory: Factory) -> None:
+    b, jid, _, (queue, _, _) = _setup(factory)
+    site = b.site("North")
+    for at in (AT - 10 * DAY, AT, AT + 10 * DAY):  # April and May, one observer, one site
+        b.observation(0, jid, site, None, at, None, {queue: 2})
+    rebuild(app, full=True)
+    items = _items(b)  # whole days only: everything from the presence bitmasks
+    assert (items[0]["sites"], items[0]["observers"], items[0]["frequency"]) == (1, 1, 3)
