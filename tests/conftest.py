@@ -73,6 +73,9 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+HEAD = head_revision()  # read once: parsing every migration script per test adds up
+
+
 def _truncate(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -86,7 +89,7 @@ def _truncate(url: str) -> None:
         if names:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         # A test may fake an older revision (readiness, serve); the next test starts at head.
-        conn.execute(text("UPDATE alembic_version SET version_num = :h"), {"h": head_revision()})
+        conn.execute(text("UPDATE alembic_version SET version_num = :h"), {"h": HEAD})
     engine.dispose()
 
 
