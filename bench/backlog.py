@@ -255,7 +255,7 @@ def _generate_postgres(conn: Any, n: int, now: datetime) -> None:
     conn.execute(text("DROP TABLE g"))
 
 
-def generate(url: str, n: int, now: datetime) -> dict[str, list[Any]]:
+def generate(url: str, n: int, now: datetime, *, rollups: bool = True) -> dict[str, list[Any]]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -277,6 +277,9 @@ def generate(url: str, n: int, now: datetime) -> dict[str, list[Any]]:
                 conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
+    if not rollups:
+        engine.dispose()
+        return dims
     try:
         from sqlmodel import Session
 
@@ -482,6 +485,14 @@ def main() -> int:
         "--existing", metavar="URL", help="measure a database an earlier run generated"
     )
     parser.add_argument(
+        "--generate",
+        metavar="URL",
+        help="only generate --observations into URL (then measure it with --existing URL)",
+    )
+    parser.add_argument(
+        "--raw-only", action="store_true", help="with --generate: do not build the rollups"
+    )
+    parser.add_argument(
         "--write-cost", action="store_true", help="only measure the triggers' write cost"
     )
     parser.add_argument("--write-rounds", type=int, default=2)
@@ -497,6 +508,10 @@ def main() -> int:
         return 0
     if args.existing:
         measure("existing", args.existing, args)
+        return 0
+    if args.generate:
+        _prepare_database(args.generate)
+        generate(args.generate, args.observations, datetime.now(UTC), rollups=not args.raw_only)
         return 0
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:

@@ -3,10 +3,10 @@
 Two sources, one answer. The *raw* statements read the field tables over a set of time ranges
 through covering indexes (app/models/rollups.py); the *rollup* statements read the rollup
 tables (app/backlog/rollup.py). A window is split (`split`) into whole UTC days that are not
-dirty (daily rollups), the whole UTC hours of its partial edge days when those days are not
-dirty (hourly rollups), and the rest — partial hours, dirty days — raw; the service adds the
-parts up. Filters the rollups do not slice by (two observation filters, two pain point
-filters) read everything raw.
+dirty (aligned blocks of days where they fit, `Split.blocks`, single days for the rest), the
+whole UTC hours of its partial edge days when those days are not dirty (hourly rollups), and
+the rest — partial hours, dirty days — raw; the service adds the parts up. Filters the rollups
+do not slice by (two observation filters, two pain point filters) read everything raw.
 
 Every statement counts an observation when it is not deleted, lies in the window and matches
 the observation filters; tags always point at a canonical pain point (aliases resolve on write
@@ -19,7 +19,7 @@ across journeys are refused)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,10 +28,15 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlmodel import col
 
+from app.backlog import rollup
+from app.backlog.rollup import EPOCH
 from app.models import (
+    BacklogBlock,
     BacklogDaily,
     BacklogDirty,
+    BacklogHourBlock,
     BacklogHourly,
+    BacklogMember,
     BacklogPresence,
     BacklogPresenceDaily,
     BacklogTotals,
@@ -52,10 +57,13 @@ T = ObservationTag.__table__  # type: ignore[attr-defined]
 P = PainPoint.__table__  # type: ignore[attr-defined]
 V = Visit.__table__  # type: ignore[attr-defined]
 D = D_ = BacklogDaily.__table__  # type: ignore[attr-defined]
+B = BacklogBlock.__table__  # type: ignore[attr-defined]
 PR = BacklogPresence.__table__  # type: ignore[attr-defined]
+M = BacklogMember.__table__  # type: ignore[attr-defined]
 TT_ = BacklogTotals.__table__  # type: ignore[attr-defined]
 VD_ = BacklogVisitsDaily.__table__  # type: ignore[attr-defined]
 H = BacklogHourly.__table__  # type: ignore[attr-defined]
+HB = BacklogHourBlock.__table__  # type: ignore[attr-defined]
 PD = BacklogPresenceDaily.__table__  # type: ignore[attr-defined]
 TH = BacklogTotalsHourly.__table__  # type: ignore[attr-defined]
 VH = BacklogVisitsHourly.__table__  # type: ignore[attr-defined]
@@ -111,6 +119,31 @@ class Split:
             return []
         n = (self.hi - self.lo).days
         return [d for d in (self.lo + k * DAY for k in range(n)) if d not in self.skip]
+
+    def blocks(self) -> tuple[tuple[tuple[int, date], ...], tuple[date, ...]]:
+        """The whole days as aligned blocks of `backlog_blocks` ((span, first day), largest
+        that fit and hold no dirty day) and the single days left over."""
+        if self.lo is None or self.hi is None:
+            return (), ()
+        blocks: list[tuple[int, date]] = []
+        singles: list[date] = []
+        d = self.lo
+        while d < self.hi:
+            for span in rollup.SPANS:
+                end = d + span * DAY
+                if (
+                    (d - EPOCH).days % span == 0
+                    and end <= self.hi
+                    and not any(d <= x < end for x in self.skip)
+                ):
+                    blocks.append((span, d))
+                    d = end
+                    break
+            else:
+                if d not in self.skip:
+                    singles.append(d)
+                d += DAY
+        return tuple(blocks), tuple(singles)
 
 
 HOUR = timedelta(hours=1)
@@ -180,6 +213,42 @@ def _hours(table: Any, s: Split) -> ColumnElement[bool]:
     return or_(
         *[and_(table.c.day == d, table.c.hour >= a, table.c.hour < b) for d, a, b in s.hours]
     )
+
+
+def hour_blocks(
+    hours: Sequence[tuple[date, int, int]],
+) -> tuple[list[tuple[date, int, int]], list[tuple[date, int]]]:
+    """Whole hours (day, first, end) as aligned blocks of `backlog_hour_blocks` (day, span,
+    first hour) and the single hours left over (day, hour)."""
+    blocks: list[tuple[date, int, int]] = []
+    singles: list[tuple[date, int]] = []
+    for d, a, b in hours:
+        h = a
+        while h < b:
+            for span in rollup.HOUR_SPANS:
+                if h % span == 0 and h + span <= b:
+                    blocks.append((d, span, h))
+                    h += span
+                    break
+            else:
+                singles.append((d, h))
+                h += 1
+    return blocks, singles
+
+
+def _hour_block_cond(blocks: Sequence[tuple[date, int, int]]) -> ColumnElement[bool]:
+    if not blocks:
+        return false()
+    return or_(*[and_(HB.c.day == d, HB.c.span == span, HB.c.hour == h) for d, span, h in blocks])
+
+
+def _single_hour_cond(singles: Sequence[tuple[date, int]]) -> ColumnElement[bool]:
+    by_day: dict[date, list[int]] = {}
+    for d, h in singles:
+        by_day.setdefault(d, []).append(h)
+    if not by_day:
+        return false()
+    return or_(*[and_(H.c.day == d, H.c.hour.in_(hs)) for d, hs in sorted(by_day.items())])
 
 
 def _when(table: Any, s: Split, hourly: bool) -> ColumnElement[bool]:
@@ -365,75 +434,108 @@ def raw_per_pain_point(
     return select(*cols).group_by(r.c.pp)
 
 
-def rollup_per_pain_point(
-    f: Filters, sl: Slice, cur: Split, prev: Split, *, hourly: bool = False
+def _block_cond(table: Any, blocks: Sequence[tuple[int, date]]) -> ColumnElement[bool]:
+    """Rows of a blocks table (`backlog_blocks`, `backlog_presence`) for (span, first day)."""
+    by_span: dict[int, list[date]] = {}
+    for span, d in blocks:
+        by_span.setdefault(span, []).append(d)
+    if not by_span:
+        return false()
+    return or_(
+        *[
+            and_(table.c.span == span, table.c.day.in_(ds))
+            for span, ds in sorted(by_span.items(), reverse=True)
+        ]
+    )
+
+
+def _measure_select(
+    R: Any, f: Filters, sl: Slice, now_: ColumnElement[bool], before: ColumnElement[bool]
 ) -> Select[Any]:
-    """The same measures (no distinct counts) over the whole days (or, `hourly`, the whole
-    hours of the edge days) of both windows."""
-    D = H if hourly else D_
-    now_, before = _when(D, cur, hourly), _when(D, prev, hourly)
     ts = UTCDateTime()
     return (
         select(
-            D.c.pain_point_id,
-            func.coalesce(func.sum(case((now_, D.c.n))), 0).label("frequency"),
-            func.coalesce(func.sum(case((before, D.c.n))), 0).label("previous_frequency"),
-            func.coalesce(func.sum(case((now_, D.c.severity_sum))), 0).label("severity_sum"),
-            func.coalesce(func.sum(case((now_, D.c.minutes_sum))), 0).label("minutes"),
-            sa.type_coerce(func.min(case((now_, D.c.first_at))), ts).label("first_seen"),
-            sa.type_coerce(func.max(case((now_, D.c.last_at))), ts).label("last_seen"),
+            R.c.pain_point_id,
+            func.coalesce(func.sum(case((now_, R.c.n))), 0).label("frequency"),
+            func.coalesce(func.sum(case((before, R.c.n))), 0).label("previous_frequency"),
+            func.coalesce(func.sum(case((now_, R.c.severity_sum))), 0).label("severity_sum"),
+            func.coalesce(func.sum(case((now_, R.c.minutes_sum))), 0).label("minutes"),
+            sa.type_coerce(func.min(case((now_, R.c.first_at))), ts).label("first_seen"),
+            sa.type_coerce(func.max(case((now_, R.c.last_at))), ts).label("last_seen"),
         )
-        .select_from(D.join(P, P.c.id == D.c.pain_point_id))
+        .select_from(R.join(P, P.c.id == R.c.pain_point_id))
         .where(
-            D.c.dim == sl.dim,
-            D.c.dim_value == sl.value,
+            R.c.dim == sl.dim,
+            R.c.dim_value == sl.value,
             or_(now_, before),
             *_rollup_pp_conditions(f),
         )
-        .group_by(D.c.pain_point_id)
+        .group_by(R.c.pain_point_id)
     )
+
+
+def rollup_per_pain_point(
+    f: Filters, sl: Slice, cur: Split, prev: Split, *, hourly: bool = False
+) -> list[Select[Any]]:
+    """The same measures (no distinct counts) over the whole days of both windows — aligned
+    blocks of days and single days — or, `hourly`, over the whole hours of their edge
+    days."""
+    if hourly:
+        (cur_hb, cur_h), (prev_hb, prev_h) = hour_blocks(cur.hours), hour_blocks(prev.hours)
+        parts: list[Select[Any]] = []
+        if cur_hb or prev_hb:
+            now_, before = _hour_block_cond(cur_hb), _hour_block_cond(prev_hb)
+            parts.append(_measure_select(HB, f, sl, now_, before))
+        if cur_h or prev_h:
+            now_, before = _single_hour_cond(cur_h), _single_hour_cond(prev_h)
+            parts.append(_measure_select(H, f, sl, now_, before))
+        return parts
+    (cur_blocks, cur_days), (prev_blocks, prev_days) = cur.blocks(), prev.blocks()
+    out: list[Select[Any]] = []
+    if cur_blocks or prev_blocks:
+        out.append(
+            _measure_select(B, f, sl, _block_cond(B, cur_blocks), _block_cond(B, prev_blocks))
+        )
+    if cur_days or prev_days:
+        now_, before = (D_.c.day.in_(ds) if ds else false() for ds in (cur_days, prev_days))
+        out.append(_measure_select(D_, f, sl, now_, before))
+    return out
 
 
 PRESENCE_MEMBERS = {"a": ("s", "o"), "s": ("o",), "c": ("s", "o"), "o": ("s",)}
 
 
-def month_masks(days: Sequence[date]) -> dict[date, int]:
-    out: dict[date, int] = {}
-    for d in days:
-        m = d.replace(day=1)
-        out[m] = out.get(m, 0) | (1 << (d.day - 1))
-    return out
-
-
-def distinct_members(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
-    """(pain point, member kind 's'|'o', distinct count) over the current window: the union
-    of the presence bitmasks of its whole days and the raw rows of the rest."""
+def presence_rows(f: Filters, sl: Slice, cur: Split) -> list[Select[Any]]:
+    """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
+    'o', chunk, bits, member) whose OR per pain point, kind and chunk is the set of
+    members: presence sets of the whole days' blocks, and for the hours of the edge days and
+    the raw rows one row per member with its bit (or, not numbered yet, its id in `member`).
+    The caller ORs and counts (`count_members`). Two statements: as one UNION ALL, SQLite
+    takes longer than for both."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
-    masks = month_masks(cur.days())
-    if masks:
+    blocks, singles = cur.blocks()
+    if blocks or singles:
         parts.append(
             select(
-                PR.c.pain_point_id.label("pp"),
-                PR.c.member_kind.label("kind"),
-                PR.c.member.label("member"),
+                sa.type_coerce(PR.c.pain_point_id, sa.String()),  # no uuid per row
+                PR.c.member_kind,
+                PR.c.chunk,
+                PR.c.bits,
+                sa.cast(sa.null(), sa.String()),
             )
             .select_from(PR.join(P, P.c.id == PR.c.pain_point_id))
             .where(
                 PR.c.dim == sl.dim,
                 PR.c.dim_value == sl.value,
+                _block_cond(PR, [*blocks, *((1, d) for d in singles)]),
                 PR.c.member_kind.in_(kinds),
-                or_(
-                    *[
-                        and_(PR.c.month == m, PR.c.bits.op("&")(mask) != 0)
-                        for m, mask in sorted(masks.items())
-                    ]
-                ),
                 *_rollup_pp_conditions(f),
             )
         )
+    per_member: list[Select[Any]] = []
     if cur.hours:
-        parts.append(
+        per_member.append(
             select(
                 PD.c.pain_point_id.label("pp"),
                 PD.c.member_kind.label("kind"),
@@ -466,17 +568,45 @@ def distinct_members(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
         )
         for kind in kinds:
             column = r.c.site_id if kind == "s" else r.c.observer_id
-            parts.append(
+            per_member.append(
                 select(r.c.pp, literal(kind, sa.String()), _hex_column(column)).where(
                     column.is_not(None)
                 )
             )
-    if not parts:
-        return None
-    # A member seen in several months or also in the raw rows counts once.
-    u = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("members")
-    pp_col, kind_col, member_col = u.c[0], u.c[1], u.c[2]
-    return select(pp_col, kind_col, func.count(sa.distinct(member_col))).group_by(pp_col, kind_col)
+    if per_member:
+        u = union_all(per_member).subquery("u")
+        pp_col, kind_col, member_col = u.c[0], u.c[1], u.c[2]
+        one = literal(1, sa.BigInteger())
+        parts.append(
+            select(
+                sa.type_coerce(pp_col, sa.String()),
+                kind_col,
+                M.c.idx // rollup.CHUNK,
+                one.op("<<")(M.c.idx % rollup.CHUNK),
+                case((M.c.idx.is_(None), member_col)),
+            ).select_from(u.outerjoin(M, and_(M.c.kind == kind_col, M.c.member == member_col)))
+        )
+    return parts
+
+
+def count_members(rows: Iterable[Any]) -> dict[tuple[uuid.UUID, str], int]:
+    """Distinct members per (pain point, kind) from `presence_rows` (thousands of rows: the
+    pain point ids arrive as the driver gives them and become uuids once each)."""
+    bits: dict[tuple[Any, str, int], int] = {}
+    extra: dict[tuple[Any, str], set[str]] = {}
+    for pp, kind, chunk, b, member in rows:
+        if member is not None:
+            extra.setdefault((pp, kind), set()).add(member)
+        else:
+            key = (pp, kind, chunk)
+            bits[key] = bits.get(key, 0) | b
+    counts: dict[tuple[Any, str], int] = {k: len(v) for k, v in extra.items()}
+    for (pp, kind, _), b in bits.items():
+        counts[pp, kind] = counts.get((pp, kind), 0) + b.bit_count()
+    return {
+        (pp if isinstance(pp, uuid.UUID) else uuid.UUID(pp), kind): n
+        for (pp, kind), n in counts.items()
+    }
 
 
 # --- totals -----------------------------------------------------------------------------------

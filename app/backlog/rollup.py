@@ -10,9 +10,18 @@ totals of every day are stale (the per-pain-point rollups are keyed by pain poin
 not dirty from the rollups and everything else — the partial days at the window's edges and
 dirty days — from the raw rows, so every answer is exact at every moment.
 
-`refresh` recomputes dirty days; the backlog endpoints schedule it after their response when
-they met dirty past days (today's day is always changing and served raw). `rebuild` recomputes
-everything (bulk loads, `gembalog demo`, the bench).
+Long windows read few rows: `backlog_blocks` adds the daily rows up over aligned blocks of 4,
+16 and 64 days (a block's first day is a multiple of its span after 1970-01-01), and
+`backlog_presence` holds, per block of 1, 4, 16 or 64 days, the set of sites and observers
+that saw a pain point as bits of their `backlog_members` numbers (63 per row), so a distinct
+count is the popcount of an OR of a few rows; both are derived from the daily tables and
+recomputed with the days they hold. Readers use a block only when none of its days is dirty,
+so a 90-day window with its previous window reads ~25 rows per pain point instead of 180.
+
+`refresh` recomputes dirty days (and the blocks holding them); the backlog endpoints schedule
+it after their response when they met dirty past days (today's day is always changing and
+served raw). `rebuild` recomputes everything (bulk loads, `gembalog demo`, the bench); member
+numbers are kept.
 
 Concurrency. SQLite has one writer at a time, so marking and refreshing cannot interleave. On
 PostgreSQL a writer adds a mark for a day unless one exists, which it then share-locks until it
@@ -23,7 +32,6 @@ survives and keeps its day dirty. Writers never wait on each other."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,16 +46,25 @@ from app.models.base import UTCDateTime, utcnow
 DAY = timedelta(days=1)
 ROLLUPS = (
     "backlog_daily",
+    "backlog_blocks",
     "backlog_presence",
     "backlog_totals",
     "backlog_visits_daily",
     "backlog_hourly",
+    "backlog_hour_blocks",
     "backlog_presence_daily",
     "backlog_totals_hourly",
     "backlog_visits_hourly",
 )
-ANALYZE = ("observations", "observation_tags", "pain_points", "visits", *ROLLUPS)
+ANALYZE = ("observations", "observation_tags", "pain_points", "visits", "backlog_members", *ROLLUPS)
 LOCK_KEY = 0x6A6D_6261_6B6C  # pg_advisory_xact_lock key of the refresher
+EPOCH = date(1970, 1, 1)
+# Aligned blocks of days of `backlog_blocks` and `backlog_presence` (largest first; presence
+# also has single days, span 1), and how many members one presence row's bits hold.
+SPANS = (64, 16, 4)
+CHUNK = 63
+# Aligned blocks of hours of a day in `backlog_hour_blocks` (single hours: `backlog_hourly`).
+HOUR_SPANS = (12, 4)
 
 # Observation slices: (dim, value expression, condition). Members of the presence bitmasks:
 # which distinct counts each slice needs (a site slice has one site, an observer slice one
@@ -68,10 +85,18 @@ class Sql:
             return f"substr({column}, 1, 10)"
         return f"({column} AT TIME ZONE 'UTC')::date"
 
-    def month(self, column: str) -> str:
+    def day_number(self, column: str) -> str:
+        """Days from 1970-01-01 to a date column."""
         if self.dialect == "sqlite":
-            return f"(substr({column}, 1, 7) || '-01')"
-        return f"date_trunc('month', {column} AT TIME ZONE 'UTC')::date"
+            return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+        return f"({column} - DATE '1970-01-01')"
+
+    def block(self, column: str, span: int) -> str:
+        """The first day of the aligned block of `span` days holding a date column."""
+        offset = f"({self.day_number(column)} % {span})"
+        if self.dialect == "sqlite":
+            return f"date({column}, '-' || {offset} || ' days')"
+        return f"({column} - {offset})"
 
     def hour(self, column: str) -> str:
         if self.dialect == "sqlite":
@@ -84,11 +109,11 @@ class Sql:
             return f"sum(DISTINCT 1 << {self.hour(column)})"
         return f"bit_or(1 << {self.hour(column)})"
 
-    def bits(self, column: str) -> str:
-        """OR of the day-of-month bits of the group's rows."""
+    def bit_or(self, bit: str) -> str:
+        """OR of single-bit values `1 << bit` over a group (SQLite: each bit counted once)."""
         if self.dialect == "sqlite":
-            return f"sum(DISTINCT 1 << (CAST(substr({column}, 9, 2) AS INTEGER) - 1))"
-        return f"bit_or(1::bigint << (extract(day FROM {column} AT TIME ZONE 'UTC')::int - 1))"
+            return f"sum(DISTINCT 1 << {bit})"
+        return f"bit_or(1::bigint << {bit})"
 
     def hex(self, column: str) -> str:
         """A uuid as 32 lowercase hex digits (SQLite stores them so already)."""
@@ -113,6 +138,11 @@ class Sql:
 
 def day_start(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def block_of(d: date, span: int) -> date:
+    """The first day of the aligned block of `span` days that holds `d`."""
+    return d - timedelta(days=(d - EPOCH).days % span)
 
 
 def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
@@ -267,33 +297,80 @@ def _presence_daily(session: Session, q: Sql, runs: list[tuple[date, date]] | No
             )
 
 
-def _presence(
-    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, upsert: bool
-) -> None:
-    month = q.month("o.observed_at")
-    for dim, kinds in PRESENCE_MEMBERS.items():
-        value, cond = q.dim_value(dim)
-        for kind in kinds:
-            member, mcond = q.member(kind)
-            b = _Binds()
-            conds = " AND ".join(c for c in (cond, mcond) if c)
-            group = ", ".join([month, *([] if dim == "a" else [value]), "t.pain_point_id", member])
-            select = (
-                f"SELECT {month} AS month, '{dim}' AS dim, {value} AS dim_value,"
-                f" '{kind}' AS member_kind, t.pain_point_id AS pain_point_id,"
-                f" {member} AS member, {q.bits('o.observed_at')} AS bits "
-                f"{_source(q, b, runs, conds or None)} GROUP BY {group}"
-            )
-            sql = (
-                "INSERT INTO backlog_presence (month, dim, dim_value, member_kind, pain_point_id,"
-                f" member, bits) SELECT * FROM ({select}) AS x WHERE 1 = 1"
-            )
-            if upsert:
-                sql += (
-                    " ON CONFLICT (month, dim, dim_value, member_kind, pain_point_id, member)"
-                    " DO UPDATE SET bits = backlog_presence.bits | excluded.bits"
-                )
-            b.run(session, sql)
+def _blocks(session: Session, q: Sql, days: frozenset[date] | None) -> None:
+    """`backlog_blocks` from `backlog_daily`: every block (`days` None) or the blocks holding
+    `days`."""
+    for span in SPANS:
+        b = _Binds()
+        block = q.block("day", span)
+        runs = None if days is None else _block_runs(days, span)
+        b.run(
+            session,
+            "INSERT INTO backlog_blocks (dim, dim_value, span, day, pain_point_id, n,"
+            " severity_sum, minutes_sum, first_at, last_at) "
+            f"SELECT dim, dim_value, {span}, {block}, pain_point_id, sum(n), sum(severity_sum),"
+            " sum(minutes_sum), min(first_at), max(last_at) FROM backlog_daily "
+            f"WHERE {_day_filter(b, 'day', runs)} GROUP BY dim, dim_value, {block}, pain_point_id",
+        )
+
+
+def _hour_blocks(session: Session, runs: list[tuple[date, date]] | None) -> None:
+    """`backlog_hour_blocks` from `backlog_hourly` on the days of `runs` (all when None)."""
+    for span in HOUR_SPANS:
+        b = _Binds()
+        hour = f"(hour / {span}) * {span}"
+        b.run(
+            session,
+            "INSERT INTO backlog_hour_blocks (dim, dim_value, day, span, hour, pain_point_id,"
+            " n, severity_sum, minutes_sum, first_at, last_at) "
+            f"SELECT dim, dim_value, day, {span}, {hour}, pain_point_id, sum(n),"
+            " sum(severity_sum), sum(minutes_sum), min(first_at), max(last_at) "
+            f"FROM backlog_hourly WHERE {_day_filter(b, 'day', runs)} "
+            f"GROUP BY dim, dim_value, day, {hour}, pain_point_id",
+        )
+
+
+def _members(session: Session, runs: list[tuple[date, date]] | None) -> None:
+    """Numbers the sites and observers of `backlog_presence_daily` (in `runs`) not numbered
+    yet, densely per kind."""
+    b = _Binds()
+    b.run(
+        session,
+        "INSERT INTO backlog_members (kind, member, idx) "
+        "SELECT x.member_kind, x.member, (SELECT coalesce(max(m.idx) + 1, 0) FROM"
+        " backlog_members m WHERE m.kind = x.member_kind) + row_number() OVER"
+        " (PARTITION BY x.member_kind ORDER BY x.member) - 1 "
+        "FROM (SELECT DISTINCT member_kind, member FROM backlog_presence_daily"
+        f" WHERE {_day_filter(b, 'day', runs)}) x "
+        "WHERE NOT EXISTS (SELECT 1 FROM backlog_members m"
+        " WHERE m.kind = x.member_kind AND m.member = x.member)",
+    )
+
+
+def _presence(session: Session, q: Sql, days: frozenset[date] | None) -> None:
+    """`backlog_presence` from `backlog_presence_daily`: every block (`days` None) or the
+    blocks holding `days`."""
+    for span in (*SPANS, 1):
+        b = _Binds()
+        block = q.block("p.day", span)
+        runs = None if days is None else _block_runs(days, span)
+        group = f"p.dim, p.dim_value, {block}, p.member_kind, p.pain_point_id, m.idx / {CHUNK}"
+        b.run(
+            session,
+            "INSERT INTO backlog_presence (dim, dim_value, span, day, member_kind,"
+            " pain_point_id, chunk, bits) "
+            f"SELECT p.dim, p.dim_value, {span}, {block}, p.member_kind, p.pain_point_id,"
+            f" m.idx / {CHUNK}, {q.bit_or(f'(m.idx % {CHUNK})')} "
+            "FROM backlog_presence_daily p JOIN backlog_members m"
+            " ON m.kind = p.member_kind AND m.member = p.member "
+            f"WHERE {_day_filter(b, 'p.day', runs)} GROUP BY {group}",
+        )
+
+
+def _block_runs(days: Iterable[date], span: int) -> list[tuple[date, date]]:
+    """The whole aligned blocks of `span` days holding `days`, as [first, end) runs."""
+    starts = {block_of(d, span) for d in days}
+    return day_ranges(s + timedelta(days=k) for s in starts for k in range(span))
 
 
 def _lock(session: Session) -> None:
@@ -310,11 +387,14 @@ def rebuild(session: Session) -> None:
     for table in ROLLUPS:
         session.execute(text(f"DELETE FROM {table}"))
     _daily(session, q, None)
-    _presence(session, q, None, upsert=False)
+    _blocks(session, q, None)
     _totals(session, q, None)
     _visits(session, q, None)
     _daily(session, q, None, hourly=True)
+    _hour_blocks(session, None)
     _presence_daily(session, q, None)
+    _members(session, None)
+    _presence(session, q, None)
     _totals(session, q, None, hourly=True)
     _visits(session, q, None, hourly=True)
     for table in ANALYZE:
@@ -371,6 +451,7 @@ def refresh(session: Session, before: date | None = None) -> Pending:
             "backlog_daily",
             "backlog_visits_daily",
             "backlog_hourly",
+            "backlog_hour_blocks",
             "backlog_visits_hourly",
             "backlog_presence_daily",
         ]
@@ -384,24 +465,17 @@ def refresh(session: Session, before: date | None = None) -> Pending:
             _visits(session, q, runs, hourly=hourly)
             if not todo.totals_stale:
                 _totals(session, q, runs, hourly=hourly)
+        _hour_blocks(session, runs)
         _presence_daily(session, q, runs)
-        by_month: dict[date, list[date]] = defaultdict(list)
-        for d in todo.days:
-            by_month[d.replace(day=1)].append(d)
-        for month, days in by_month.items():  # clear the days' bits, then OR them in again
-            mask = sum(1 << (d.day - 1) for d in days)
-            b = _Binds()
-            m, k = b.add(month, sa.Date()), b.add(mask, sa.BigInteger())
-            b.run(
-                session,
-                f"UPDATE backlog_presence SET bits = bits & ~{k} "
-                f"WHERE month = {m} AND (bits & {k}) <> 0",
-            )
-        _presence(session, q, runs, upsert=True)
-        for month in by_month:
-            b = _Binds()
-            m = b.add(month, sa.Date())
-            b.run(session, f"DELETE FROM backlog_presence WHERE month = {m} AND bits = 0")
+        # The blocks holding a dirty day, recomputed from the days just refreshed.
+        for table, spans in (("backlog_blocks", SPANS), ("backlog_presence", (*SPANS, 1))):
+            for span in spans:
+                b = _Binds()
+                cond = _day_filter(b, "day", _block_runs(todo.days, span))
+                b.run(session, f"DELETE FROM {table} WHERE span = {span} AND {cond}")
+        _blocks(session, q, todo.days)
+        _members(session, runs)
+        _presence(session, q, todo.days)
     if todo.totals_stale:
         for hourly in (False, True):
             session.execute(text(f"DELETE FROM backlog_totals{'_hourly' if hourly else ''}"))

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -172,9 +173,9 @@ def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uu
     # a loaded machine), added up per pain point here.
     parts: list[Any] = []
     if p.cur.lo is not None or p.prev.lo is not None:
-        parts.append(queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev))
+        parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev)
     if p.cur.hours or p.prev.hours:
-        parts.append(queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True))
+        parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True)
     if p.cur.raw or p.prev.raw:
         parts.append(queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=False))
     if parts:
@@ -182,11 +183,12 @@ def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uu
             out.setdefault(a.pain_point_id, _Agg()).add(a)
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
-        members = queries.distinct_members(f, p.sl, p.cur)
-        if members is not None:
-            for pid, kind, n in session.execute(members):
+        presence = queries.presence_rows(f, p.sl, p.cur)
+        if presence:
+            rows = chain.from_iterable(session.execute(stmt) for stmt in presence)
+            for (pid, kind), n in queries.count_members(rows).items():
                 if pid in out:
-                    setattr(out[pid], "sites" if kind == "s" else "observers", int(n))
+                    setattr(out[pid], "sites" if kind == "s" else "observers", n)
         if p.sl.dim == "s":  # one site, one observer: the filter's own
             for agg in out.values():
                 agg.sites = 1

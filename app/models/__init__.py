@@ -14,9 +14,12 @@ from app.models.catalogue import (
 from app.models.field import Attachment, Channel, Observation, ObservationTag, Visit
 from app.models.improvements import Improvement, ImprovementPainPoint, ImprovementStatus
 from app.models.rollups import (  # noqa: F401 - the indexes register on the field tables
+    BacklogBlock,
     BacklogDaily,
     BacklogDirty,
+    BacklogHourBlock,
     BacklogHourly,
+    BacklogMember,
     BacklogPresence,
     BacklogPresenceDaily,
     BacklogTotals,
@@ -33,9 +36,12 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "AuthSession",
+    "BacklogBlock",
     "BacklogDaily",
     "BacklogDirty",
+    "BacklogHourBlock",
     "BacklogHourly",
+    "BacklogMember",
     "BacklogPresence",
     "BacklogPresenceDaily",
     "BacklogTotals",

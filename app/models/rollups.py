@@ -66,19 +66,54 @@ class BacklogDaily(SQLModel, table=True):
     last_at: datetime = Field(sa_column=utc_column())
 
 
+class BacklogBlock(SQLModel, table=True):
+    """`backlog_daily` added up over aligned blocks of `span` days (4, 16 or 64; `day` is the
+    block's first day, whose number of days since 1970-01-01 is a multiple of `span`): a long
+    window reads a few blocks per pain point instead of every day. Derived from
+    `backlog_daily`, recomputed with the days it covers."""
+
+    __tablename__ = "backlog_blocks"
+
+    dim: str = Field(primary_key=True, max_length=1)
+    dim_value: str = Field(primary_key=True, max_length=32)
+    span: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    pain_point_id: uuid.UUID = Field(primary_key=True)
+    n: int
+    severity_sum: int
+    minutes_sum: int
+    first_at: datetime = Field(sa_column=utc_column())
+    last_at: datetime = Field(sa_column=utc_column())
+
+
+class BacklogMember(SQLModel, table=True):
+    """A dense number per site ('s') and observer ('o') seen by the rollups: its bit in the
+    presence sets (`idx` // 63 = chunk, `idx` % 63 = bit). Never renumbered."""
+
+    __tablename__ = "backlog_members"
+    __table_args__ = (sa.UniqueConstraint("kind", "idx", name="uq_backlog_members_kind_idx"),)
+
+    kind: str = Field(primary_key=True, max_length=1)
+    member: str = Field(primary_key=True, max_length=32)
+    idx: int
+
+
 class BacklogPresence(SQLModel, table=True):
-    """Which sites ('s') and observers ('o') saw a pain point in a slice, per UTC month: bit
-    d−1 of `bits` is set when they did on day d. Distinct counts over any set of whole days
-    are one masked read per month, whatever the volume."""
+    """Which sites ('s') and observers ('o') saw a pain point in a slice on the days of an
+    aligned block (`span` 1, 4, 16 or 64 days from `day`, as in `backlog_blocks`): the set
+    of their `backlog_members` numbers, 63 per `chunk`, as bits. The distinct count over
+    any set of whole days is the popcount of the OR of a few rows per pain point. Derived
+    from `backlog_presence_daily`."""
 
     __tablename__ = "backlog_presence"
 
-    month: date = Field(primary_key=True)
     dim: str = Field(primary_key=True, max_length=1)
     dim_value: str = Field(primary_key=True, max_length=32)
+    span: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
     member_kind: str = Field(primary_key=True, max_length=1)
     pain_point_id: uuid.UUID = Field(primary_key=True)
-    member: str = Field(primary_key=True, max_length=32)
+    chunk: int = Field(primary_key=True)
     bits: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
 
 
@@ -117,6 +152,26 @@ class BacklogHourly(SQLModel, table=True):
     dim: str = Field(primary_key=True, max_length=1)
     dim_value: str = Field(primary_key=True, max_length=32)
     day: date = Field(primary_key=True)
+    hour: int = Field(primary_key=True)
+    pain_point_id: uuid.UUID = Field(primary_key=True)
+    n: int
+    severity_sum: int
+    minutes_sum: int
+    first_at: datetime = Field(sa_column=utc_column())
+    last_at: datetime = Field(sa_column=utc_column())
+
+
+class BacklogHourBlock(SQLModel, table=True):
+    """`backlog_hourly` added up over aligned blocks of `span` hours (4 or 12) of a UTC day
+    starting at `hour`: a partial edge day reads a few rows per pain point, not one per
+    hour. Derived from `backlog_hourly`, recomputed with its day."""
+
+    __tablename__ = "backlog_hour_blocks"
+
+    dim: str = Field(primary_key=True, max_length=1)
+    dim_value: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    span: int = Field(primary_key=True)
     hour: int = Field(primary_key=True)
     pain_point_id: uuid.UUID = Field(primary_key=True)
     n: int
