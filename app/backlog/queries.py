@@ -505,13 +505,12 @@ def rollup_per_pain_point(
 PRESENCE_MEMBERS = {"a": ("s", "o"), "s": ("o",), "c": ("s", "o"), "o": ("s",)}
 
 
-def presence_rows(f: Filters, sl: Slice, cur: Split) -> list[Select[Any]]:
+def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
     'o', chunk, bits, member) whose OR per pain point, kind and chunk is the set of
     members: presence sets of the whole days' blocks, and for the hours of the edge days and
     the raw rows one row per member with its bit (or, not numbered yet, its id in `member`).
-    The caller ORs and counts (`count_members`). Two statements: as one UNION ALL, SQLite
-    takes longer than for both."""
+    The caller counts (`count_members`). SQLite gets `bit_or` from app/core/db.py."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
     blocks, singles = cur.blocks()
@@ -521,8 +520,8 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> list[Select[Any]]:
                 sa.type_coerce(PR.c.pain_point_id, sa.String()),  # no uuid per row
                 PR.c.member_kind,
                 PR.c.chunk,
-                PR.c.bits,
-                sa.cast(sa.null(), sa.String()),
+                PR.c.bits.label("bits"),
+                sa.cast(sa.null(), sa.String()).label("member"),
             )
             .select_from(PR.join(P, P.c.id == PR.c.pain_point_id))
             .where(
@@ -586,7 +585,16 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> list[Select[Any]]:
                 case((M.c.idx.is_(None), member_col)),
             ).select_from(u.outerjoin(M, and_(M.c.kind == kind_col, M.c.member == member_col)))
         )
-    return parts
+    if not parts:
+        return None
+    # OR'ed per pain point, kind and chunk in the database (hundreds of rows, not thousands);
+    # members without a number stay one row each.
+    u = union_all(parts).subquery("p")
+    pp_, kind_, chunk_, bits_, member_ = (u.c[k] for k in range(5))
+    stmt: Select[Any] = select(pp_, kind_, chunk_, func.bit_or(bits_), member_).group_by(
+        pp_, kind_, chunk_, member_
+    )
+    return stmt
 
 
 def count_members(rows: Iterable[Any]) -> dict[tuple[uuid.UUID, str], int]:

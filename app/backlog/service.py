@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import chain
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -184,9 +183,8 @@ def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uu
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
         presence = queries.presence_rows(f, p.sl, p.cur)
-        if presence:
-            rows = chain.from_iterable(session.execute(stmt) for stmt in presence)
-            for (pid, kind), n in queries.count_members(rows).items():
+        if presence is not None:
+            for (pid, kind), n in queries.count_members(session.execute(presence)).items():
                 if pid in out:
                     setattr(out[pid], "sites" if kind == "s" else "observers", n)
         if p.sl.dim == "s":  # one site, one observer: the filter's own

@@ -28,6 +28,24 @@ SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 CHECKPOINT_INTERVAL = 0.2
 
 
+class _BitOr:
+    """bit_or(x): the aggregate PostgreSQL has built in (the backlog's presence sets)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def step(self, x: int | None) -> None:
+        if x is not None:
+            self.value |= x
+
+    def finalize(self) -> int:
+        return self.value
+
+
+def register_sqlite_functions(dbapi_conn: Any) -> None:
+    dbapi_conn.create_aggregate("bit_or", 1, _BitOr)
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = make_url(settings.database_url)
     if "poolclass" not in kwargs:
@@ -63,6 +81,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
             cur.close()
+            register_sqlite_functions(dbapi_conn)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
