@@ -14,6 +14,7 @@ import app.models  # noqa: F401 - registers every table on the metadata
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.models.base import UTCDateTime
+from app.models.field import SQLITE_OMITTED_INDEXES
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -30,8 +31,22 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
     return False
 
 
+def _include_object(dialect: str) -> Any:
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        # Indexes the models declare for every database that SQLite covers otherwise.
+        return not (
+            dialect == "sqlite"
+            and type_ == "index"
+            and not reflected
+            and name in SQLITE_OMITTED_INDEXES
+        )
+
+    return include
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
+        include_object=_include_object(connection.dialect.name),
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,

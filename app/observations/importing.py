@@ -70,7 +70,7 @@ def row_to_payload(row: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _messages(result: SyncResult) -> list[str]:
+def _messages(result: SyncResult | sync.Done) -> list[str]:
     problem = result.error
     if problem is None:
         return []

@@ -8,8 +8,9 @@ import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -85,19 +86,22 @@ class Resolved(NamedTuple):
 
 
 def _check_tags(
-    found: dict[uuid.UUID, Resolved], journey_id: uuid.UUID, tags: Sequence[TagIn]
+    found: dict[int, Resolved], journey_id: uuid.UUID, tags: Sequence[TagIn]
 ) -> list[tuple[uuid.UUID, int]]:
+    """`found` is keyed by the ids' .int (Context.pain_points_by_int)."""
     out: list[tuple[uuid.UUID, int]] = []
-    seen: set[uuid.UUID] = set()
+    seen: set[int] = set()
+    journey = journey_id.int
     for i, tag in enumerate(tags):
-        pp = found.get(tag.pain_point_id)
+        pp = found.get(tag.pain_point_id.int)
         if pp is None:
             raise Invalid(f"pain_points.{i}.pain_point_id", "no such pain point")
-        if pp.journey_id != journey_id:
+        if pp.journey_id.int != journey:
             raise Invalid(f"pain_points.{i}.pain_point_id", "belongs to another journey")
-        if pp.id in seen:
+        key = pp.id.int
+        if key in seen:
             raise Invalid(f"pain_points.{i}.pain_point_id", "the same pain point is tagged twice")
-        seen.add(pp.id)
+        seen.add(key)
         out.append((pp.id, tag.severity))
     return out
 
@@ -122,6 +126,14 @@ class Context:
     visits: dict[uuid.UUID, VisitRef]
     sites: set[uuid.UUID]
     pain_points: dict[uuid.UUID, Resolved]
+    # The same keyed by the ids' .int: uuid.UUID hashes and compares in Python code, an int
+    # in C — the checks of a 500-item batch look ids up a few thousand times.
+    journey_ints: set[int] = field(init=False)
+    pain_points_by_int: dict[int, Resolved] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.journey_ints = {j.int for j in self.journeys}
+        self.pain_points_by_int = {k.int: v for k, v in self.pain_points.items()}
 
 
 # Built once: the write path runs these on every request.
@@ -169,11 +181,14 @@ def resolve_tags(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Resol
 
 def load_context(session: Session, user: User, items: Sequence[ObservationCreate]) -> Context:
     conn = _core(session)
-    tag_ids = {t.pain_point_id for d in items for t in d.pain_points}
+    # Distinct ids gathered by their .int (hashed in C; a batch repeats the same few ids).
+    tag_ids = set(
+        {t.pain_point_id.int: t.pain_point_id for d in items for t in d.pain_points}.values()
+    )
     pain_points = resolve_tags(session, tag_ids)
     # A tag's pain point proves its journey exists (foreign key): look up only the others.
     known = {pp.journey_id for pp in pain_points.values()}
-    journey_ids = {d.journey_id for d in items} - known
+    journey_ids = set({d.journey_id.int: d.journey_id for d in items}.values()) - known
     journeys = known | (
         set(conn.scalars(_JOURNEYS, {"ids": list(journey_ids)})) if journey_ids else set()
     )
@@ -197,18 +212,35 @@ def stored(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     return {row.id: row for row in _core(session).execute(_STORED, {"ids": list(ids)})}
 
 
+_SERIALIZER = ObservationCreate.__pydantic_serializer__
+_WITHOUT_ID = {"id"}
+
+
 def payload_digest(data: ObservationCreate) -> str:
-    """SHA-256 of the canonical create payload: the validated model as JSON without its id.
+    """SHA-256 of the canonical create payload: the validated model as JSON without its id
+    (exactly `data.model_dump_json(exclude={"id"})`, without that method's per-call wrapper).
     Field order, defaulted fields and time zone offsets therefore do not make two payloads
     differ (the model's field order is fixed and times are normalised to UTC)."""
-    return hashlib.sha256(data.model_dump_json(exclude={"id"}).encode()).hexdigest()
+    return hashlib.sha256(_SERIALIZER.to_json(data, exclude=_WITHOUT_ID)).hexdigest()
 
 
-def _utc_text(v: datetime) -> str:
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+def _utc_text_memo() -> Callable[[datetime], str]:
+    """A UTC datetime as "YYYY-MM-DD HH:MM:SS.ffffff" (what the column type writes; isoformat
+    in C, which always writes the microseconds when asked to; years 1000-9999, and the API
+    takes 1970-2199), remembering its last answer: a batch's rows share one `now` object for
+    created_at and updated_at. The (object, text) pair is swapped as one tuple, so concurrent
+    callers never mix pairs."""
+    box: list[tuple[datetime | None, str]] = [(None, "")]
+
+    def text(v: datetime) -> str:
+        last = box[0]
+        if last[0] is v:
+            return last[1]
+        out = v.isoformat(" ", "microseconds")[:26]
+        box[0] = (v, out)
+        return out
+
+    return text
 
 
 class _SqliteInsert(NamedTuple):
@@ -222,34 +254,36 @@ _SQLITE_INSERTS: dict[tuple[str, str], _SqliteInsert] = {}
 
 
 def _sqlite_insert(session: Session, table: Any, conflict: str) -> _SqliteInsert:
-    """The INSERT's parts and a function turning a row dict into its parameters, built once
-    per table. The function is generated so that each column costs one inline expression:
-    the common values' encodings are written out (identical to what the column types produce:
-    UUIDs as 32 hex digits, UTC times as "YYYY-MM-DD HH:MM:SS.ffffff"), anything else goes
-    through the type's own bind processor. SQLAlchemy's per-row parameter machinery, and then
-    a generic per-column loop, each cost more than SQLite's insert itself."""
+    """The INSERT's parts and a function turning a row dict (every column a key) into its
+    parameters, built once per table. The function is generated so that each column costs one
+    inline expression: the common values' encodings are written out (identical to what the
+    column types produce: UUIDs as 32 hex digits, UTC times as "YYYY-MM-DD HH:MM:SS.ffffff"),
+    anything else goes through the type's own bind processor. SQLAlchemy's per-row parameter
+    machinery, and then a generic per-column loop, each cost more than SQLite's insert."""
     key = (table.name, conflict)
     cached = _SQLITE_INSERTS.get(key)
     if cached is not None:
         return cached
     dialect = session.get_bind().dialect
-    env: dict[str, Any] = {"_UUID": uuid.UUID, "_UTC": UTC, "_text": _utc_text}
+    env: dict[str, Any] = {"_UUID": uuid.UUID, "_UTC": UTC, "_text": _utc_text_memo()}
     exprs: list[str] = []
     for n, column in enumerate(table.columns):
         proc = column.type.dialect_impl(dialect).bind_processor(dialect)
         full = f"_p{n}"
-        env[full] = (lambda p: lambda v: None if v is None else p(v))(proc) if proc else None
-        get = f"r.get({column.name!r})"
+        env[full] = proc
+        get = f"r[{column.name!r}]"
         if proc is None:
             exprs.append(get)
         elif isinstance(column.type, Uuid):
-            exprs.append(f"(v.hex if type(v := {get}) is _UUID else {full}(v))")
+            exprs.append(
+                f"(v.hex if type(v := {get}) is _UUID else None if v is None else {full}(v))"
+            )
         elif isinstance(column.type, UTCDateTime):
             exprs.append(
-                f"(_text(v) if (v := {get}) is not None and v.tzinfo is _UTC else {full}(v))"
+                f"(None if (v := {get}) is None else _text(v) if v.tzinfo is _UTC else {full}(v))"
             )
         else:
-            exprs.append(f"{full}({get})")
+            exprs.append(f"(None if (v := {get}) is None else {full}(v))")
     source = f"lambda r: ({', '.join(exprs)},)"
     encode = eval(source, env)  # generated from our own table's column names, built once
     names = ", ".join(c.name for c in table.columns)
@@ -292,7 +326,7 @@ def _sqlite_insert_rows(
             values = ", ".join([insert_.group] * len(chunk))
             sql = _SQLITE_STATEMENTS[key] = f"{insert_.head}{values} {conflict}".rstrip()
         encode = insert_.encode
-        params = tuple(v for row in chunk for v in encode(row))
+        params = tuple(chain.from_iterable(map(encode, chunk)))  # flattened in C
         done += conn.exec_driver_sql(sql, params).rowcount
     return done
 
@@ -374,7 +408,7 @@ def prepare(
     if data.observed_at > now + FUTURE_TOLERANCE:
         raise Invalid("observed_at", "may not be more than 10 minutes in the future")
     _check_content(data.note, data.pain_points)
-    if data.journey_id not in ctx.journeys:
+    if data.journey_id.int not in ctx.journey_ints:
         raise Invalid("journey_id", "no such journey")
     visit = None
     if data.visit_id is not None:
@@ -383,7 +417,7 @@ def prepare(
             raise Invalid("visit_id", "no such visit of yours")
     if data.site_id is not None and data.site_id not in ctx.sites:
         raise Invalid("site_id", "no such site")
-    tags = _check_tags(ctx.pain_points, data.journey_id, data.pain_points)
+    tags = _check_tags(ctx.pain_points_by_int, data.journey_id, data.pain_points)
     loc = data.location
     oid = data.id or uuid.uuid4()
     row = {

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,22 @@ from app.core.db import start_checkpointer
 
 T = TypeVar("T")
 _GUARD = threading.Lock()
+_FROZEN = False
+
+
+def _freeze_heap() -> None:
+    """Moves every object alive at the first write (the app, its modules, SQLAlchemy's and
+    pydantic's caches: some 150,000 objects) out of the garbage collector's reach.
+    A sync batch allocates tens of thousands of objects that live until its response, so they
+    reach the oldest generation and every few batches triggered a full collection that walked
+    the whole heap: ~20 % of the sync's CPU per observation, in bursts of tens of ms. Objects
+    made later are collected as usual (gc.freeze is the documented tool for this)."""
+    global _FROZEN
+    with _GUARD:
+        if not _FROZEN:
+            _FROZEN = True
+            gc.collect()
+            gc.freeze()
 
 
 def _writer_for(request: Request) -> ThreadPoolExecutor | None:
@@ -68,6 +85,8 @@ def _run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
 
 async def run_write(request: Request, fn: Callable[[Session, Principal], T]) -> T:
     """Runs fn(session, principal) in one transaction on a worker thread and commits it."""
+    if not _FROZEN:
+        _freeze_heap()
     writer = _writer_for(request)
     if writer is None:
         return await run_in_threadpool(_run, request, fn)

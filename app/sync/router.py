@@ -45,6 +45,6 @@ async def sync_outbox(request: Request) -> Response:
                 "Send the rest in another batch.",
             )
         results = service.run(session, body=body, user=principal.user, observations_valid=valid)
-        return service.RESPONSE.dump_json(SyncResponse.model_construct(results=results))
+        return service.encode(results)
 
     return Response(await run_write(request, work), media_type="application/json")

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -127,5 +128,93 @@ def test_every_step_keeps_a_populated_catalogue(empty_database: str) -> None:
         with engine.connect() as conn:
             for table in ("users", "journeys", "stages", "pain_points"):
                 assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def _tag_schema(conn: Any) -> tuple[str, set[str], set[str], int]:
+    table = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'observation_tags'"
+    ).scalar_one()
+    names = {
+        (kind, name)
+        for kind, name in conn.exec_driver_sql(
+            "SELECT type, name FROM sqlite_master WHERE tbl_name = 'observation_tags'"
+        )
+    }
+    count = conn.exec_driver_sql("SELECT count(*) FROM observation_tags").scalar_one()
+    return (
+        table,
+        {n for k, n in names if k == "index"},
+        {n for k, n in names if k == "trigger"},
+        count,
+    )
+
+
+def test_observation_tags_rebuild_keeps_rows_and_triggers(tmp_path: Path) -> None:
+    """b1a0c0de0012 rebuilds observation_tags on SQLite (WITHOUT ROWID): the rows, the other
+    index and the backlog's triggers survive it, both ways."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "b1a0c0de0011")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            user, journey, stage, pain = (uuid.uuid4().hex for _ in range(4))
+            now = "2026-11-29 10:00:00.000000"
+            for sql, params in (
+                (
+                    "INSERT INTO users (id, email, name, role, active, password_hash, created_at,"
+                    " updated_at) VALUES (?, 'a@example.com', 'A', 'manager', 1, 'x', ?, ?)",
+                    (user, now, now),
+                ),
+                (
+                    "INSERT INTO journeys (id, name, description, archived, created_by,"
+                    " created_at, updated_at) VALUES (?, 'J', '', 0, ?, ?, ?)",
+                    (journey, user, now, now),
+                ),
+                (
+                    "INSERT INTO stages (id, journey_id, name, description, position, created_at,"
+                    " updated_at) VALUES (?, ?, 'S', '', 0, ?, ?)",
+                    (stage, journey, now, now),
+                ),
+                (
+                    "INSERT INTO pain_points (id, journey_id, stage_id, title, title_key,"
+                    " description, status, created_by, created_at, updated_at) VALUES"
+                    " (?, ?, ?, 'P', 'p', '', 'open', ?, ?, ?)",
+                    (pain, journey, stage, user, now, now),
+                ),
+            ):
+                conn.exec_driver_sql(sql, params)
+            for n in range(3):
+                obs = uuid.uuid4().hex
+                conn.exec_driver_sql(
+                    "INSERT INTO observations (id, journey_id, observer_id, observed_at, note,"
+                    " customer_goal, customer_quote, payload_hash, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'n', '', '', '', ?, ?)",
+                    (obs, journey, user, now, now, now),
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO observation_tags (observation_id, pain_point_id, severity) "
+                    "VALUES (?, ?, ?)",
+                    (obs, pain, 1 + n),
+                )
+            before = _tag_schema(conn)
+        assert "ix_observation_tags_backlog" in before[1]
+        assert {"backlog_tags_insert", "backlog_tags_update", "backlog_tags_delete"} <= before[2]
+        command.upgrade(cfg, "b1a0c0de0012")
+        with engine.connect() as conn:
+            table, indexes, triggers, count = _tag_schema(conn)
+        assert "WITHOUT ROWID" in table
+        assert indexes == before[1] - {"ix_observation_tags_backlog"} - {
+            i for i in before[1] if i.startswith("sqlite_autoindex")
+        }
+        assert (triggers, count) == (before[2], 3)
+        command.downgrade(cfg, "b1a0c0de0011")
+        with engine.connect() as conn:
+            after = _tag_schema(conn)
+        assert "WITHOUT ROWID" not in after[0]
+        assert after[1:] == before[1:]
     finally:
         engine.dispose()

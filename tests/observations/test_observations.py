@@ -326,3 +326,24 @@ def test_csv_streams_every_row_past_a_page_with_filters_and_guards(world: World)
         assert row["pain_points"] == f"{world.pp['queue']['id']}:{1 + i % 5}"
         assert row["observer_id"] == world.alice.id
         assert row["channel"] == "phone"
+
+
+def test_the_payload_digest_is_that_of_the_model_json_without_id() -> None:
+    """Stored digests judge replays: the fast serializer call must give the documented form."""
+    import hashlib
+
+    from app.observations.schemas import ObservationCreate
+    from app.observations.service import payload_digest
+
+    data = ObservationCreate.model_validate(
+        {
+            "id": str(uuid.uuid4()),
+            "journey_id": str(uuid.uuid4()),
+            "observed_at": "2026-11-20T10:15:00+01:00",
+            "note": 'Ünïcode "quoted"',
+            "pain_points": [{"pain_point_id": str(uuid.uuid4()), "severity": 2}],
+            "location": {"lat": 51.5, "lon": -0.12},
+        }
+    )
+    expected = hashlib.sha256(data.model_dump_json(exclude={"id"}).encode()).hexdigest()
+    assert payload_digest(data) == expected

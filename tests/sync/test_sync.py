@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.models import Observation, ObservationTag
+from app.sync.schemas import SyncResult
 from tests.helpers import assert_problem
 from tests.world import World
 
@@ -257,3 +258,54 @@ def test_concurrent_single_writers_never_fail(world: World, app: FastAPI) -> Non
         codes = [code for result in pool.map(writer, range(8)) for code in result]
     assert codes == [201] * 120
     assert stored(app) == 120
+
+
+def test_stored_items_are_judged_on_what_is_stored_in_a_mixed_batch(world: World) -> None:
+    """The bulk path learns what exists from its insert: replays that would now fail the
+    checks, ids sent twice, deleted ones and new ones in one batch each get their own answer."""
+    visit = {"id": str(uuid.uuid4()), "site_id": world.site["id"], "channel": "phone",
+             "started_at": "2026-11-20T08:00:00Z"}  # fmt: skip
+    with_visit = world.obs(visit_id=visit["id"])
+    deleted, kept = world.obs(), world.obs(pain_points=[tag(world, "queue", 4)])
+    results = sync(world.alice.client, visits=[visit], observations=[with_visit, deleted, kept])
+    assert [r["status"] for r in results] == ["created"] * 4
+    world.alice.client.delete(f"/api/v1/observations/{deleted['id']}")
+    new = world.obs()
+    results = sync(
+        world.alice.client,
+        observations=[kept, new, deleted, kept, deleted, {**new, "note": "other"}, new],
+    )
+    assert [(r["status"], (r.get("error") or {}).get("status")) for r in results] == [
+        ("exists", None),
+        ("created", None),
+        ("error", 410),
+        ("exists", None),
+        ("error", 410),
+        ("error", 409),
+        ("exists", None),
+    ]
+    # Bob's visit check would fail (the visit is Alice's): the stored row answers, 409.
+    r = sync(world.bob.client, observations=[with_visit])[0]
+    assert (r["id"], r["status"], r["error"]["status"]) == (with_visit["id"], "error", 409)
+    # A bad item that was never stored is still a 422 naming its field.
+    bad = world.obs(pain_points=[{"pain_point_id": str(uuid.uuid4()), "severity": 3}])
+    r = sync(world.alice.client, observations=[kept, bad])[1]
+    assert (r["status"], r["error"]["status"]) == ("error", 422)
+    assert r["error"]["errors"][0]["field"] == "pain_points.0.pain_point_id"
+
+
+def test_the_response_encoder_renders_what_pydantic_renders() -> None:
+    from app.core.errors import problem_body
+    from app.sync import service
+    from app.sync.schemas import SyncResponse
+
+    oid = uuid.uuid4()
+    results: list[service.Result] = [
+        service.Done("observation", oid, "created"),
+        service._error("observation", None, problem_body(409, 'Nope "quoted" é')),
+        service.Done("pain_point", uuid.uuid4(), "exists"),
+    ]
+    as_models = [
+        r if not isinstance(r, service.Done) else SyncResult(**r._asdict()) for r in results
+    ]
+    assert service.encode(results) == service.RESPONSE.dump_json(SyncResponse(results=as_models))
