@@ -150,25 +150,37 @@ HOUR = timedelta(hours=1)
 
 
 def _edge(
-    s: datetime, e: datetime, dirty: frozenset[date], hourly: bool
+    s: datetime, e: datetime, dirty: rollup.Pending, hourly: bool
 ) -> tuple[list[tuple[datetime, datetime]], list[tuple[date, int, int]]]:
-    """A piece of one UTC day: its whole hours (unless the day is dirty) and the rest raw."""
+    """A piece of one UTC day: its whole hours that are not stale, and the rest (partial and
+    stale hours, or the whole piece of a day stale as a whole) raw."""
     d = s.date()
-    if not hourly or d in dirty:
+    if not hourly or d in dirty.whole:
         return [(s, e)], []
     base = day_start(d)
     h_lo = -(-(s - base) // HOUR)  # ceil
     h_hi = (e - base) // HOUR
     if h_lo >= h_hi:
         return [(s, e)], []
-    return [(s, base + h_lo * HOUR), (base + h_hi * HOUR, e)], [(d, h_lo, h_hi)]
+    raw = [(s, base + h_lo * HOUR), (base + h_hi * HOUR, e)]
+    hours: list[tuple[date, int, int]] = []
+    first = h_lo
+    for h in range(h_lo, h_hi + 1):
+        if h == h_hi or (d, h) in dirty.hours:
+            if first < h:
+                hours.append((d, first, h))
+            if h < h_hi:
+                raw.append((base + h * HOUR, base + (h + 1) * HOUR))
+            first = h + 1
+    return raw, hours
 
 
 def split(
-    start: datetime, end: datetime, dirty: frozenset[date] | None, *, hourly: bool = True
+    start: datetime, end: datetime, dirty: rollup.Pending | None, *, hourly: bool = True
 ) -> Split:
-    """`dirty` None: everything raw (the raw path). `hourly` False: no hourly rollups (their
-    callers do not know the dirty days)."""
+    """`dirty` None: everything raw (the raw path). Days with marks are read like edge days:
+    whole hours not marked from the hourly rollups, the rest raw. `hourly` False: no hourly
+    rollups (their callers do not know the marks)."""
     if dirty is None:
         return Split(raw=((start, end),))
     s_utc, e_utc = start.astimezone(UTC), end.astimezone(UTC)
@@ -181,21 +193,22 @@ def split(
         edges = [(s_utc, e_utc)]
         lo = hi = None
     else:
-        skip = frozenset(d for d in dirty if lo <= d < hi)
+        skip = frozenset(d for d in dirty.days if lo <= d < hi)
         edges = [(s_utc, day_start(lo)), (day_start(hi), e_utc)]
+        edges += [(day_start(d), day_start(d) + DAY) for d in sorted(skip)]
     pieces: list[tuple[datetime, datetime]] = []
     for s, e in edges:  # cut at midnights: each piece within one UTC day
         while s < e:
             cut = min(e, day_start(s.date()) + DAY)
             pieces.append((s, cut))
             s = cut
-    raw = [(day_start(d), day_start(d) + DAY) for d in skip]
+    raw: list[tuple[datetime, datetime]] = []
     hours: list[tuple[date, int, int]] = []
     for s, e in pieces:
         r, h = _edge(s, e, dirty, hourly)
         raw += r
         hours += h
-    return Split(lo, hi, skip, _merge([(s, e) for s, e in raw if s < e]), tuple(hours))
+    return Split(lo, hi, skip, _merge([(s, e) for s, e in raw if s < e]), tuple(sorted(hours)))
 
 
 def _days(column: Any, s: Split) -> ColumnElement[bool]:

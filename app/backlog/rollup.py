@@ -44,6 +44,9 @@ from sqlmodel import Session
 from app.models.base import UTCDateTime, utcnow
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+# Runs of whole days [first, end), or ranges of instants (hours of today).
+Ranges = list[tuple[date, date]] | list[tuple[datetime, datetime]]
 ROLLUPS = (
     "backlog_daily",
     "backlog_blocks",
@@ -182,12 +185,17 @@ class _Binds:
         return session.execute(self.statement(sql), used)
 
 
-def _time_filter(b: _Binds, column: str, runs: list[tuple[date, date]] | None) -> str:
+def _instant(value: date) -> datetime:
+    return value if isinstance(value, datetime) else day_start(value)
+
+
+def _time_filter(b: _Binds, column: str, runs: Ranges | None) -> str:
+    """Runs of whole days [first, end) or ranges of instants."""
     if runs is None:
         return "1 = 1"
     parts = [
-        f"({column} >= {b.add(day_start(lo), UTCDateTime())} "
-        f"AND {column} < {b.add(day_start(hi), UTCDateTime())})"
+        f"({column} >= {b.add(_instant(lo), UTCDateTime())} "
+        f"AND {column} < {b.add(_instant(hi), UTCDateTime())})"
         for lo, hi in runs
     ]
     return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
@@ -203,16 +211,14 @@ def _day_filter(b: _Binds, column: str, runs: list[tuple[date, date]] | None) ->
     return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
 
 
-def _source(q: Sql, b: _Binds, runs: list[tuple[date, date]] | None, cond: str | None) -> str:
+def _source(q: Sql, b: _Binds, runs: Ranges | None, cond: str | None) -> str:
     where = f"o.deleted_at IS NULL AND {_time_filter(b, 'o.observed_at', runs)}"
     if cond:
         where += f" AND {cond}"
     return f"FROM observation_tags t JOIN observations o ON o.id = t.observation_id WHERE {where}"
 
 
-def _daily(
-    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
-) -> None:
+def _daily(session: Session, q: Sql, runs: Ranges | None, *, hourly: bool = False) -> None:
     table = "backlog_hourly" if hourly else "backlog_daily"
     for dim in OBS_SLICES:
         b = _Binds()
@@ -229,9 +235,7 @@ def _daily(
         )
 
 
-def _totals(
-    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
-) -> None:
+def _totals(session: Session, q: Sql, runs: Ranges | None, *, hourly: bool = False) -> None:
     table = "backlog_totals_hourly" if hourly else "backlog_totals"
     kinds = {
         "j": q.hex("p.journey_id"),
@@ -258,9 +262,7 @@ def _totals(
             )
 
 
-def _visits(
-    session: Session, q: Sql, runs: list[tuple[date, date]] | None, *, hourly: bool = False
-) -> None:
+def _visits(session: Session, q: Sql, runs: Ranges | None, *, hourly: bool = False) -> None:
     table = "backlog_visits_hourly" if hourly else "backlog_visits_daily"
     when = [q.day("o.started_at")] + ([q.hour("o.started_at")] if hourly else [])
     for dim in VISIT_SLICES:
@@ -278,7 +280,7 @@ def _visits(
         )
 
 
-def _presence_daily(session: Session, q: Sql, runs: list[tuple[date, date]] | None) -> None:
+def _presence_daily(session: Session, q: Sql, runs: Ranges | None) -> None:
     day = q.day("o.observed_at")
     for dim, kinds in PRESENCE_MEMBERS.items():
         value, cond = q.dim_value(dim)
@@ -403,12 +405,18 @@ def rebuild(session: Session) -> None:
 
 @dataclass(frozen=True)
 class Pending:
+    """The marks (see the migration b1a0c0de0013): `days` whose day-level rollups are stale,
+    of those the `hours` (day, hour) that are stale and the days stale `whole`; and whether
+    every day's totals are stale."""
+
     days: frozenset[date]
     totals_stale: bool
+    hours: frozenset[tuple[date, int]] = frozenset()
+    whole: frozenset[date] = frozenset()
 
 
 def pending(session: Session, lo: date | None = None, hi: date | None = None) -> Pending:
-    """Dirty days in [lo, hi) (all when unbounded), and whether every day's totals are stale."""
+    """The marks of the days in [lo, hi) (all when unbounded)."""
     b = _Binds()
     cond = "day IS NOT NULL"
     if lo is not None:
@@ -417,28 +425,84 @@ def pending(session: Session, lo: date | None = None, hi: date | None = None) ->
         cond += f" AND day < {b.add(hi, sa.Date())}"
     rows = b.run(
         session,
-        f"SELECT DISTINCT day FROM backlog_dirty WHERE ({cond}) OR day IS NULL",
+        f"SELECT DISTINCT day, hour FROM backlog_dirty WHERE ({cond}) OR day IS NULL",
     )
     days: set[date] = set()
+    hours: set[tuple[date, int]] = set()
+    whole: set[date] = set()
     stale = False
-    for (d,) in rows:
+    for d, h in rows:
         if d is None:
             stale = True
-        else:
-            days.add(d if isinstance(d, date) else date.fromisoformat(d))
-    return Pending(frozenset(days), stale)
+            continue
+        d = d if isinstance(d, date) else date.fromisoformat(d)
+        days.add(d)
+        if h is None:
+            whole.add(d)
+        elif h >= 0:
+            hours.add((d, int(h)))
+    return Pending(frozenset(days), stale, frozenset(hours), frozenset(whole))
 
 
-def refresh(session: Session, before: date | None = None) -> Pending:
-    """Recomputes the dirty days before `before` (default: today, UTC — today keeps changing
-    and is read raw) and, when stale, every day's totals. Returns what it did. The caller
-    commits."""
-    before = before or utcnow().date()
+def due(todo: Pending, now: datetime) -> bool:
+    """Whether a refresh has work: stale totals, a stale past day, a stale past hour today."""
+    today = now.date()
+    return (
+        todo.totals_stale
+        or any(d < today for d in todo.days)
+        or any(d == today and h < now.hour for d, h in todo.hours)
+    )
+
+
+def _refresh_hours(session: Session, q: Sql, day: date, hours: list[int], *, totals: bool) -> None:
+    """Recomputes stale past hours of today: the hourly rollups of those hours, and today's
+    hour blocks and per-member presence (from the raw rows of the day). The day-level rollups
+    of today stay stale, marked (day, -1), until the day is past."""
+    b = _Binds()
+    d = b.add(day, sa.Date())
+    listed = ", ".join(str(int(h)) for h in hours)
+    b.run(session, f"DELETE FROM backlog_dirty WHERE day = {d} AND hour IN ({listed})")
+    b.run(
+        session,
+        f"INSERT INTO backlog_dirty (day, hour) SELECT {d}, -1 WHERE NOT EXISTS "
+        f"(SELECT 1 FROM backlog_dirty WHERE day = {d} AND hour = -1)",
+    )
+    tables = ["backlog_hourly", "backlog_visits_hourly"] + (["backlog_totals_hourly"] * totals)
+    for table in tables:
+        b.run(session, f"DELETE FROM {table} WHERE day = {d} AND hour IN ({listed})")
+    base = day_start(day)
+    ranges = [(base + h * HOUR, base + (h + 1) * HOUR) for h in hours]
+    _daily(session, q, ranges, hourly=True)
+    _visits(session, q, ranges, hourly=True)
+    if totals:
+        _totals(session, q, ranges, hourly=True)
+    whole = [(day, day + DAY)]
+    for table in ("backlog_hour_blocks", "backlog_presence_daily"):
+        b.run(session, f"DELETE FROM {table} WHERE day = {d}")
+    _hour_blocks(session, whole)
+    _presence_daily(session, q, whole)
+    _members(session, whole)
+
+
+def refresh(session: Session, now: datetime | None = None) -> Pending:
+    """Recomputes the stale days before today (UTC), today's stale hours before the current
+    one (UTC: the current hour keeps changing and is read raw) and, when stale, every day's
+    totals. Returns the past days' marks it honoured. The caller commits."""
+    now = now or utcnow()
+    today = now.date()
     _lock(session)
-    todo = pending(session, None, before)
-    if not todo.days and not todo.totals_stale:
+    todo = pending(session, None, today)
+    marks = pending(session, today, today + DAY)
+    hours = (
+        []
+        if today in marks.whole
+        else sorted(h for d, h in marks.hours if d == today and h < now.hour)
+    )
+    if not todo.days and not todo.totals_stale and not hours:
         return todo
     q = Sql(session.get_bind().dialect.name)
+    if hours:
+        _refresh_hours(session, q, today, hours, totals=not todo.totals_stale)
     runs = day_ranges(todo.days)
     # Claim first (see the module's docstring), then recompute.
     b = _Binds()

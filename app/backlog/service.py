@@ -130,12 +130,9 @@ def plan(
         prev_from.astimezone(UTC).date(),
         end.astimezone(UTC).date() + timedelta(days=1),
     )
-    today = utcnow().date()
-    if refresh is not None and (todo.totals_stale or any(d < today for d in todo.days)):
-        refresh()  # after the response: this one reads those days raw
-    return Plan(
-        sl, split(start, end, todo.days), split(prev_from, start, todo.days), todo.totals_stale
-    )
+    if refresh is not None and rollup.due(todo, utcnow()):
+        refresh()  # after the response: this one reads those days and hours raw
+    return Plan(sl, split(start, end, todo), split(prev_from, start, todo), todo.totals_stale)
 
 
 @dataclass
@@ -495,7 +492,7 @@ def window_counts(
     """Non-deleted observations tagging a pain point in [start, end), for many (key, pain
     point, start, end) windows: whole days from the rollups, the rest raw — one query per
     WINDOWS_PER_QUERY windows (the regression flags of app/improvements)."""
-    dirty = frozenset[date]() if USE_ROLLUPS else None  # dirty days: looked up in the SQL
+    dirty = rollup.Pending(frozenset(), False) if USE_ROLLUPS else None  # marks: in the SQL
     ws = [queries.CountWindow(k, pid, split(s, e, dirty, hourly=False)) for k, pid, s, e in windows]
     dialect = session.get_bind().dialect.name
     out: dict[int, int] = {}

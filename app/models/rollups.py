@@ -228,7 +228,10 @@ class BacklogDirty(SQLModel, table=True):
     refresh deletes the rows it has seen before recomputing (app/backlog/rollup.py)."""
 
     __tablename__ = "backlog_dirty"
-    __table_args__ = (sa.Index("ix_backlog_dirty_day", "day"),)
+    __table_args__ = (sa.Index("ix_backlog_dirty_day_hour", "day", "hour"),)
 
     id: int | None = Field(default=None, primary_key=True)
     day: date | None = None
+    # 0-23: that hour (and the day's day-level rollups) is stale; -1: only the day-level
+    # rollups are; NULL: the whole day (marks made before hour marks existed).
+    hour: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger()))

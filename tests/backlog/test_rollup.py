@@ -20,6 +20,8 @@ AT = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 WINDOW = {"from": "2026-04-20", "to": "2026-05-20"}
 STEP = timedelta(days=2, hours=7)
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def _pending(app: FastAPI) -> rollup.Pending:
@@ -89,7 +91,11 @@ def test_every_write_path_marks_its_days(app: FastAPI, factory: Factory) -> None
     d0, d5 = AT.date(), (AT + 5 * DAY).date()
     assert marks(lambda: b.edit(oid, AT + 2 * DAY, None)).days == {d0, d0 + 2 * DAY}
     assert marks(lambda: b.edit(oid, AT + 2 * DAY, {bag: 5})).days == {d0 + 2 * DAY}
-    assert marks(lambda: b.merge(bag, queue)) == rollup.Pending(frozenset({d0 + 2 * DAY, d5}), True)
+    merged = marks(lambda: b.merge(bag, queue))
+    assert (merged.days, merged.totals_stale) == ({d0 + 2 * DAY, d5}, True)
+    assert merged.hours == {(d0 + 2 * DAY, 10), (d5, 10)}  # AT is 10:00 UTC
+    moved = marks(lambda: b.edit(oid, AT + 2 * DAY + 3 * HOUR, None))
+    assert moved.hours == {(d0 + 2 * DAY, 10), (d0 + 2 * DAY, 13)} and not moved.whole
     assert marks(lambda: b.move(card, stages[1])) == rollup.Pending(frozenset(), True)
     assert marks(lambda: b.archive(card)) == rollup.Pending(frozenset(), True)
     assert marks(lambda: b.delete(other)).days == {d5}
@@ -283,3 +289,47 @@ def test_presence_sets_span_chunks_and_new_members(
     assert r.status_code == 200, r.text
     got = {i["pain_point"]["id"]: i["sites"] for i in r.json()["items"]}
     assert got == {queue: 3, card: 2}
+
+
+def test_todays_past_hours_are_refreshed_and_read_from_the_hourly_rollups(
+    app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes mark their hour; a refresh during the day recomputes the stale hours before the
+    current one (the day-level rollups stay stale, marked -1); reads take those hours from
+    the hourly rollups and the current hour raw; the next day's refresh clears the day."""
+    b, jid, _, (queue, card, _) = _setup(factory)
+    day = AT.date()
+    for at, tags in (
+        (AT, {queue: 2}),  # 10:00
+        (AT + 3.5 * HOUR, {queue: 3, card: 1}),  # 13:30
+        (AT + 5 * HOUR + 10 * MINUTE, {queue: 1}),  # 15:10, the "current" hour
+    ):
+        b.observation(0, jid, None, None, at, None, tags)
+    assert _pending(app).hours == {(day, 10), (day, 13), (day, 15)}
+    with Session(app.state.write_engine) as session:
+        rollup.refresh(session, now=AT + 5 * HOUR + 20 * MINUTE)
+        session.commit()
+    marks = _pending(app)
+    assert (marks.days, marks.hours, marks.whole) == ({day}, {(day, 15)}, set())
+    window = {"from": "2026-05-04T00:00:00Z", "to": "2026-05-04T16:00:00Z"}
+
+    def frequencies() -> dict[str, int]:
+        r = b.observers[0].client.get("/api/v1/backlog", params=window)
+        assert r.status_code == 200, r.text
+        return {i["pain_point"]["id"]: i["frequency"] for i in r.json()["items"]}
+
+    with monkeypatch.context() as m:
+        m.setattr(rollup, "refresh_pending", lambda engine: None)
+        assert frequencies() == {queue: 3, card: 1}
+        with app.state.write_engine.begin() as conn:  # proves the hours 10 and 13 are read
+            conn.execute(text("UPDATE backlog_hourly SET n = n * 101"))
+            conn.execute(text("UPDATE backlog_hour_blocks SET n = n * 101"))
+        assert frequencies() == {queue: 101 + 101 + 1, card: 101}
+    with Session(app.state.write_engine) as session:  # the next day: the whole day again
+        rollup.refresh(session, now=AT + DAY)
+        session.commit()
+    assert _pending(app) == rollup.Pending(frozenset(), False)
+    assert frequencies() == {queue: 3, card: 1}
+    refreshed = _dump(app)
+    rebuild(app, full=True)
+    assert _dump(app) == refreshed
