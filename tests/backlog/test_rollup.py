@@ -95,7 +95,8 @@ def test_every_write_path_marks_its_days(app: FastAPI, factory: Factory) -> None
     assert (merged.days, merged.totals_stale) == ({d0 + 2 * DAY, d5}, True)
     assert merged.hours == {(d0 + 2 * DAY, 10), (d5, 10)}  # AT is 10:00 UTC
     moved = marks(lambda: b.edit(oid, AT + 2 * DAY + 3 * HOUR, None))
-    assert moved.hours == {(d0 + 2 * DAY, 10), (d0 + 2 * DAY, 13)} and not moved.whole
+    assert moved.hours == {(d0 + 2 * DAY, 10), (d0 + 2 * DAY, 13)}
+    assert not moved.whole
     assert marks(lambda: b.move(card, stages[1])) == rollup.Pending(frozenset(), True)
     assert marks(lambda: b.archive(card)) == rollup.Pending(frozenset(), True)
     assert marks(lambda: b.delete(other)).days == {d5}
