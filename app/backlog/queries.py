@@ -824,6 +824,22 @@ def _day_bounds(day: Any, dialect: str) -> tuple[ColumnElement[Any], ColumnEleme
     return start, end
 
 
+def sum_per_pain_point(parts: Sequence[Select[Any]]) -> Select[Any]:
+    """The measures of several parts (days, blocks, hours, raw rows) added up per pain point
+    in the database: one row per pain point reaches Python."""
+    u = union_all(parts).subquery("m")
+    ts = UTCDateTime()
+    return select(
+        u.c.pain_point_id,
+        func.sum(u.c.frequency).label("frequency"),
+        func.sum(u.c.previous_frequency).label("previous_frequency"),
+        func.sum(u.c.severity_sum).label("severity_sum"),
+        func.sum(u.c.minutes).label("minutes"),
+        sa.type_coerce(func.min(u.c.first_seen), ts).label("first_seen"),
+        sa.type_coerce(func.max(u.c.last_seen), ts).label("last_seen"),
+    ).group_by(u.c.pain_point_id)
+
+
 def union_all(parts: Sequence[Any]) -> Any:
     return sa.union_all(*parts) if len(parts) > 1 else parts[0]
 

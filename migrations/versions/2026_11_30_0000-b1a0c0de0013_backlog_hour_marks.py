@@ -3,10 +3,10 @@ today's past hours are refreshed and read from the hourly rollups while writes g
 
 Marks after this revision: (day, hour 0-23) = that hour is stale, and with it the day's
 day-level rollups; (day, -1) = the day-level rollups are stale, its hours are fresh (left by a
-refresh of today's hours); (day, NULL) = the whole day is stale (marks made before this
-revision); (NULL, NULL) = every day's totals are stale (pain point changes). Same triggers and
-functions as b1a0c0de0006 with the hour added; on SQLite the triggers are dropped and created
-again, on PostgreSQL the trigger functions are replaced.
+refresh of today's hours); (day, NULL) = the whole day is stale (the marks made before this
+revision become 24 hour marks); (NULL, NULL) = every day's totals are stale (pain point
+changes). Same triggers and functions as b1a0c0de0006 with the hour added; on SQLite the
+triggers are dropped and created again, on PostgreSQL the trigger functions are replaced.
 
 Revision ID: b1a0c0de0013
 Revises: b1a0c0de0012
@@ -187,6 +187,13 @@ def upgrade() -> None:
     op.add_column("backlog_dirty", sa.Column("hour", sa.SmallInteger(), nullable=True))
     op.drop_index("ix_backlog_dirty_day", table_name="backlog_dirty")
     op.create_index("ix_backlog_dirty_day_hour", "backlog_dirty", ["day", "hour"])
+    # A stale day is its 24 stale hours: today's past hours can then be refreshed at once.
+    hours = " UNION ALL ".join(f"SELECT {h} AS hour" for h in range(24))
+    op.execute(
+        "INSERT INTO backlog_dirty (day, hour) SELECT d.day, h.hour FROM (SELECT DISTINCT day "
+        f"FROM backlog_dirty WHERE day IS NOT NULL AND hour IS NULL) d CROSS JOIN ({hours}) h"
+    )
+    op.execute("DELETE FROM backlog_dirty WHERE day IS NOT NULL AND hour IS NULL")
     _install(hourly=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -216,5 +217,34 @@ def test_observation_tags_rebuild_keeps_rows_and_triggers(tmp_path: Path) -> Non
             after = _tag_schema(conn)
         assert "WITHOUT ROWID" not in after[0]
         assert after[1:] == before[1:]
+    finally:
+        engine.dispose()
+
+
+def test_day_marks_become_hour_marks(empty_database: str) -> None:
+    """b1a0c0de0013: a day marked stale before it becomes its 24 stale hours (both ways the
+    day stays stale); the totals mark (no day) is kept."""
+    cfg = alembic_config(empty_database)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "b1a0c0de0012")
+    engine = create_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM backlog_dirty"))
+            conn.execute(
+                text("INSERT INTO backlog_dirty (day) VALUES (:d), (NULL)"),
+                {"d": date(2026, 11, 28)},
+            )
+        command.upgrade(cfg, "b1a0c0de0013")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT day, hour FROM backlog_dirty")).all()
+        days = {str(d) for d, h in rows if h is not None}
+        assert days == {"2026-11-28"}
+        assert sorted(h for d, h in rows if h is not None) == list(range(24))
+        assert [(d, h) for d, h in rows if h is None] == [(None, None)]
+        command.downgrade(cfg, "b1a0c0de0012")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT DISTINCT day FROM backlog_dirty")).all()
+        assert {None if d is None else str(d) for (d,) in rows} == {"2026-11-28", None}
     finally:
         engine.dispose()
