@@ -14,8 +14,9 @@ Shape of the data (see app/demo/content.py for the words):
   its pain points' weight from done_at on (e.g. 0.3), which is what its effect measures; one
   verified improvement's pain point comes back six weeks ago (a regression: six times its old
   weight, which as the phone queue's top pain is ~1.2-1.6× its old weekly count; a smaller
-  factor left it below the before-rate on about half the days of a month). One pain point emerges seven weeks ago, one was archived four months ago, two
-  duplicates were merged (their tags point at the survivor, as after a real merge).
+  factor left it below the before-rate on about half the days of a month). One pain point
+  emerges seven weeks ago, one was archived four months ago, two duplicates were merged (their
+  tags point at the survivor, as after a real merge).
 - ~10% of observations are untriaged (a note, no tags); the rest carry 1–3 tags.
 """
 
