@@ -284,7 +284,9 @@ def _visits(session: Session, q: Sql, runs: Ranges | None, *, hourly: bool = Fal
         )
 
 
-def _presence_daily(session: Session, q: Sql, runs: Ranges | None) -> None:
+def _presence_daily(session: Session, q: Sql, runs: Ranges | None, *, merge: bool = False) -> None:
+    """Per member and day, the hours seen (bits). `merge`: OR the bits into existing rows
+    (a refresh of some hours of a day, whose bits were cleared first)."""
     day = q.day("o.observed_at")
     for dim, kinds in PRESENCE_MEMBERS.items():
         value, cond = q.dim_value(dim)
@@ -293,14 +295,22 @@ def _presence_daily(session: Session, q: Sql, runs: Ranges | None) -> None:
             b = _Binds()
             conds = " AND ".join(c for c in (cond, mcond) if c)
             group = ", ".join([day, *([] if dim == "a" else [value]), "t.pain_point_id", member])
-            b.run(
-                session,
-                "INSERT INTO backlog_presence_daily (day, dim, dim_value, member_kind,"
-                " pain_point_id, member, bits) "
-                f"SELECT {day}, '{dim}', {value}, '{kind}', t.pain_point_id, {member},"
-                f" {q.hour_bits('o.observed_at')} "
-                f"{_source(q, b, runs, conds or None)} GROUP BY {group} ORDER BY {group}",
+            select = (
+                f"SELECT {day} AS day, '{dim}' AS dim, {value} AS dim_value,"
+                f" '{kind}' AS member_kind, t.pain_point_id AS pain_point_id, {member} AS member,"
+                f" {q.hour_bits('o.observed_at')} AS bits "
+                f"{_source(q, b, runs, conds or None)} GROUP BY {group} ORDER BY {group}"
             )
+            sql = (
+                "INSERT INTO backlog_presence_daily (day, dim, dim_value, member_kind,"
+                f" pain_point_id, member, bits) SELECT * FROM ({select}) AS x WHERE 1 = 1"
+            )
+            if merge:  # (the WHERE lets SQLite parse the ON CONFLICT of an INSERT … SELECT)
+                sql += (
+                    " ON CONFLICT (day, dim, dim_value, member_kind, pain_point_id, member)"
+                    " DO UPDATE SET bits = backlog_presence_daily.bits | excluded.bits"
+                )
+            b.run(session, sql)
 
 
 def _blocks(session: Session, q: Sql, days: frozenset[date] | None) -> None:
@@ -461,9 +471,9 @@ def due(todo: Pending, now: datetime) -> bool:
 
 
 def _refresh_hours(session: Session, q: Sql, day: date, hours: list[int], *, totals: bool) -> None:
-    """Recomputes stale past hours of today: the hourly rollups of those hours, and today's
-    hour blocks and per-member presence (from the raw rows of the day). The day-level rollups
-    of today stay stale, marked (day, -1), until the day is past."""
+    """Recomputes stale past hours of today from their raw rows: the hourly rollups and the
+    per-member presence bits of those hours, and today's hour blocks (from the hourly rows).
+    The day-level rollups of today stay stale, marked (day, -1), until the day is past."""
     b = _Binds()
     d = b.add(day, sa.Date())
     listed = ", ".join(str(int(h)) for h in hours)
@@ -488,10 +498,18 @@ def _refresh_hours(session: Session, q: Sql, day: date, hours: list[int], *, tot
     if totals:
         _totals(session, q, ranges, hourly=True)
     whole = [(day, day + DAY)]
-    for table in ("backlog_hour_blocks", "backlog_presence_daily"):
-        b.run(session, f"DELETE FROM {table} WHERE day = {d}")
+    b.run(session, f"DELETE FROM backlog_hour_blocks WHERE day = {d}")
     _hour_blocks(session, whole)
-    _presence_daily(session, q, whole)
+    # The refreshed hours' bits of the day's per-member presence: cleared, then OR'ed in again
+    # from the raw rows of those hours only (not the whole day's).
+    mask = b.add(sum(1 << h for h in hours), sa.Integer())
+    b.run(
+        session,
+        f"UPDATE backlog_presence_daily SET bits = bits & ~{mask} "
+        f"WHERE day = {d} AND (bits & {mask}) <> 0",
+    )
+    b.run(session, f"DELETE FROM backlog_presence_daily WHERE day = {d} AND bits = 0")
+    _presence_daily(session, q, ranges, merge=True)
     _members(session, whole)
 
 

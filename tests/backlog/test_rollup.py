@@ -4,6 +4,7 @@ rebuild makes, and reads refresh dirty past days after their response."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -299,29 +300,50 @@ def test_todays_past_hours_are_refreshed_and_read_from_the_hourly_rollups(
     current one (the day-level rollups stay stale, marked -1); reads take those hours from
     the hourly rollups and the current hour raw; the next day's refresh clears the day."""
     b, jid, _, (queue, card, _) = _setup(factory)
+    north, south, east = (b.site(n) for n in ("North", "South", "East"))
     day = AT.date()
-    for at, tags in (
-        (AT, {queue: 2}),  # 10:00
-        (AT + 3.5 * HOUR, {queue: 3, card: 1}),  # 13:30
-        (AT + 5 * HOUR + 10 * MINUTE, {queue: 1}),  # 15:10, the "current" hour
-    ):
-        b.observation(0, jid, None, None, at, None, tags)
-    assert _pending(app).hours == {(day, 10), (day, 13), (day, 15)}
+    first = b.observation(0, jid, north, None, AT, None, {queue: 2})  # 10:00
+    assert first
+    rebuild(app, full=True)  # North seen at 10 in the day's presence
+    b.edit(first, AT + HOUR, None)  # now at 11:00
+    b.observation(0, jid, south, None, AT + 3.5 * HOUR, None, {queue: 3, card: 1})  # 13:30
+    b.observation(0, jid, east, None, AT + 5 * HOUR + 10 * MINUTE, None, {queue: 1})  # 15:10
+    assert _pending(app).hours == {(day, 10), (day, 11), (day, 13), (day, 15)}
     with Session(app.state.write_engine) as session:
-        rollup.refresh(session, now=AT + 5 * HOUR + 20 * MINUTE)
+        rollup.refresh(session, now=AT + 5 * HOUR + 20 * MINUTE)  # 15:20: hours 10-13
         session.commit()
     marks = _pending(app)
     assert (marks.days, marks.hours, marks.whole) == ({day}, {(day, 15)}, set())
+    with app.state.engine.connect() as conn:  # North's bit moved from hour 10 to hour 11
+        rows = conn.execute(
+            text(
+                "SELECT member, bits FROM backlog_presence_daily"
+                " WHERE dim = 'a' AND member_kind = 's'"
+            )
+        ).all()
+    bits = {str(m): int(v) for m, v in rows}
+    assert bits[uuid.UUID(north).hex] == 1 << 11
+    assert bits[uuid.UUID(south).hex] == 1 << 13
+    assert uuid.UUID(east).hex not in bits  # the current hour: not refreshed, read raw
     window = {"from": "2026-05-04T00:00:00Z", "to": "2026-05-04T16:00:00Z"}
 
-    def frequencies() -> dict[str, int]:
+    def answer() -> list[Any]:
         r = b.observers[0].client.get("/api/v1/backlog", params=window)
         assert r.status_code == 200, r.text
-        return {i["pain_point"]["id"]: i["frequency"] for i in r.json()["items"]}
+        items: list[Any] = r.json()["items"]
+        return items
+
+    def frequencies() -> dict[str, int]:
+        return {i["pain_point"]["id"]: i["frequency"] for i in answer()}
 
     with monkeypatch.context() as m:
         m.setattr(rollup, "refresh_pending", lambda engine: None)
         assert frequencies() == {queue: 3, card: 1}
+        assert {i["pain_point"]["id"]: i["sites"] for i in answer()} == {queue: 3, card: 1}
+        got = answer()
+        m.setattr(service, "USE_ROLLUPS", False)
+        assert got == answer()
+        m.setattr(service, "USE_ROLLUPS", True)
         with app.state.write_engine.begin() as conn:  # proves the hours 10 and 13 are read
             conn.execute(text("UPDATE backlog_hourly SET n = n * 101"))
             conn.execute(text("UPDATE backlog_hour_blocks SET n = n * 101"))
