@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, 
 from sqlmodel import col
 
 from app.backlog import rollup
-from app.backlog.rollup import EPOCH
+from app.backlog.rollup import DAY, EPOCH, HOUR, PRESENCE_MEMBERS, day_start
 from app.models import (
     BacklogBlock,
     BacklogDaily,
@@ -67,7 +67,6 @@ HB = BacklogHourBlock.__table__  # type: ignore[attr-defined]
 PD = BacklogPresenceDaily.__table__  # type: ignore[attr-defined]
 TH = BacklogTotalsHourly.__table__  # type: ignore[attr-defined]
 VH = BacklogVisitsHourly.__table__  # type: ignore[attr-defined]
-DAY = timedelta(days=1)
 
 Ranges = Sequence[tuple[datetime, datetime]]
 
@@ -85,10 +84,6 @@ class Filters:
 
 
 # --- splitting a window ------------------------------------------------------------------
-
-
-def day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=UTC)
 
 
 def _merge(ranges: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
@@ -114,12 +109,6 @@ class Split:
     raw: tuple[tuple[datetime, datetime], ...] = ()
     hours: tuple[tuple[date, int, int], ...] = ()
 
-    def days(self) -> list[date]:
-        if self.lo is None or self.hi is None:
-            return []
-        n = (self.hi - self.lo).days
-        return [d for d in (self.lo + k * DAY for k in range(n)) if d not in self.skip]
-
     def blocks(self) -> tuple[tuple[tuple[int, date], ...], tuple[date, ...]]:
         """The whole days as aligned blocks of `backlog_blocks` ((span, first day), largest
         that fit and hold no dirty day) and the single days left over."""
@@ -144,9 +133,6 @@ class Split:
                     singles.append(d)
                 d += DAY
         return tuple(blocks), tuple(singles)
-
-
-HOUR = timedelta(hours=1)
 
 
 def _edge(
@@ -513,9 +499,6 @@ def rollup_per_pain_point(
         now_, before = (D_.c.day.in_(ds) if ds else false() for ds in (cur_days, prev_days))
         out.append(_measure_select(D_, f, sl, now_, before))
     return out
-
-
-PRESENCE_MEMBERS = {"a": ("s", "o"), "s": ("o",), "c": ("s", "o"), "o": ("s",)}
 
 
 def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
