@@ -18,10 +18,11 @@ across journeys are refused)."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -195,6 +196,90 @@ def split(
         raw += r
         hours += h
     return Split(lo, hi, skip, _merge([(s, e) for s, e in raw if s < e]), tuple(sorted(hours)))
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """A raw time range and what its rows count for: `cur` 1 = the current window's measures,
+    `prev` +1 / −1 / 0 = added to / taken from / not in the previous window's frequency."""
+
+    start: datetime
+    end: datetime
+    cur: int
+    prev: int
+
+
+def _hour_of(s: datetime) -> datetime:
+    return s.replace(minute=0, second=0, microsecond=0)
+
+
+def _uncovered(pieces: Sequence[tuple[datetime, datetime]], covered: Ranges) -> timedelta:
+    """How much of the pieces lies outside the covered ranges."""
+    total = timedelta(0)
+    for a, b in pieces:
+        total += b - a
+        for c, d in covered:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                total -= hi - lo
+    return total
+
+
+def weighted_ranges(
+    cur: Split, prev: Split, dirty: rollup.Pending
+) -> tuple[Split, tuple[Weighted, ...]]:
+    """The raw ranges of both windows with their weights, and the previous window's split
+    with the hours that replace some of its raw rows.
+
+    The previous window needs only its frequency, which adds up over time, so a partial hour
+    of it whose hourly rollup is clean is read as that hour's rollup minus the raw rows of
+    the rest of the hour when that is fewer rows: the rest of the hour at the boundary
+    between the windows is the current window's first partial hour, read raw anyway (free);
+    at the previous window's start the shorter side of the hour is read. About half the raw
+    rows of the previous window's edges go."""
+    hours = list(prev.hours)
+    keep: list[tuple[datetime, datetime]] = []
+    minus: list[tuple[datetime, datetime]] = []
+    for a, b in prev.raw:
+        h0 = _hour_of(a)
+        h1 = h0 + HOUR
+        d = h0.date()
+        if b > h1 or (a == h0 and b == h1) or d in dirty.whole or (d, h0.hour) in dirty.hours:
+            keep.append((a, b))
+            continue
+        rest = [(x, y) for x, y in ((h0, a), (b, h1)) if x < y]
+        if _uncovered(rest, cur.raw) < b - a:
+            hours.append((d, h0.hour, h0.hour + 1))
+            minus += rest
+        else:
+            keep.append((a, b))
+    if not minus:
+        return prev, tuple(Weighted(s, e, 1, 0) for s, e in cur.raw) + tuple(
+            Weighted(s, e, 0, 1) for s, e in prev.raw
+        )
+    # Atomic intervals between every boundary, their weights added up, neighbours with equal
+    # weights joined.
+    spans = [(s, e, 1, 0) for s, e in cur.raw]
+    spans += [(s, e, 0, 1) for s, e in keep]
+    spans += [(s, e, 0, -1) for s, e in minus]
+    cuts = sorted({t for s, e, _, _ in spans for t in (s, e)})
+    out: list[Weighted] = []
+    for a, b in itertools.pairwise(cuts):
+        c = sum(w for s, e, w, _ in spans if s <= a and b <= e)
+        p = sum(w for s, e, _, w in spans if s <= a and b <= e)
+        if c == 0 and p == 0:
+            continue
+        if out and out[-1].end == a and (out[-1].cur, out[-1].prev) == (c, p):
+            out[-1] = Weighted(out[-1].start, b, c, p)
+        else:
+            out.append(Weighted(a, b, c, p))
+    merged: list[tuple[date, int, int]] = []
+    for d, x, y in sorted(hours):
+        if merged and merged[-1][0] == d and merged[-1][2] >= x:
+            merged[-1] = (d, merged[-1][1], max(merged[-1][2], y))
+        else:
+            merged.append((d, x, y))
+    return replace(prev, raw=tuple(keep), hours=tuple(merged)), tuple(out)
 
 
 def _days(column: Any, s: Split) -> ColumnElement[bool]:
@@ -433,6 +518,55 @@ def raw_per_pain_point(
     return select(*cols).group_by(r.c.pp)
 
 
+def raw_weighted_per_pain_point(
+    f: Filters, ranges: Sequence[Weighted], *, total: bool = False
+) -> list[Select[Any]]:
+    """The rollup path's raw part of the measures (`weighted_ranges`): one row per pain point
+    with a tag in the ranges, each row counted as its range's weights say. `total`: also a
+    row without a pain point whose frequency is the current window's counted observations
+    in these ranges (the raw part of `total_observations`, from the same scan)."""
+    one = sa.Integer()
+
+    def build(w: Weighted) -> Select[Any]:
+        src, conds = _joined(f, w.start, w.end)
+        return (
+            select(
+                T.c.pain_point_id.label("pp"),
+                OB.c.id.label("oid"),
+                OB.c.observed_at.label("at"),
+                T.c.severity.label("severity"),
+                OB.c.customer_minutes_lost.label("minutes"),
+                literal(w.cur, one).label("cw"),
+                literal(w.prev, one).label("pw"),
+            )
+            .select_from(src)
+            .where(*conds)
+        )
+
+    rows = union_all([build(w) for w in ranges])
+    r = rows.cte("r").prefix_with("MATERIALIZED") if total else rows.subquery("r")
+    now_ = r.c.cw == 1
+    ts = UTCDateTime()
+    out: list[Select[Any]] = [
+        select(
+            r.c.pp.label("pain_point_id"),
+            func.sum(r.c.cw).label("frequency"),
+            func.sum(r.c.pw).label("previous_frequency"),
+            func.coalesce(func.sum(case((now_, r.c.severity))), 0).label("severity_sum"),
+            func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label(
+                "minutes"
+            ),
+            sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
+            sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+        ).group_by(r.c.pp)
+    ]
+    if total:
+        zero = literal(0, one)
+        counted: list[Any] = [sa.null(), func.count(sa.distinct(case((now_, r.c.oid))))]
+        out.append(select(*counted, zero, zero, zero, sa.null(), sa.null()))
+    return out
+
+
 def _block_cond(table: Any, blocks: Sequence[tuple[int, date]]) -> ColumnElement[bool]:
     """Rows of a blocks table (`backlog_blocks`, `backlog_presence`) for (span, first day)."""
     by_span: dict[int, list[date]] = {}
@@ -501,14 +635,40 @@ def rollup_per_pain_point(
     return out
 
 
-def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
+def clean_partial_hours(
+    ranges: Ranges, dirty: rollup.Pending
+) -> tuple[tuple[tuple[datetime, datetime], ...], tuple[tuple[datetime, datetime], ...]]:
+    """The raw ranges that are part of one hour whose rollups are clean, and the rest."""
+    partial: list[tuple[datetime, datetime]] = []
+    rest: list[tuple[datetime, datetime]] = []
+    for a, b in ranges:
+        h0 = _hour_of(a)
+        d = h0.date()
+        if b > h0 + HOUR or b - a == HOUR or d in dirty.whole or (d, h0.hour) in dirty.hours:
+            rest.append((a, b))
+        else:
+            partial.append((a, b))
+    return tuple(partial), tuple(rest)
+
+
+def presence_rows(
+    f: Filters,
+    sl: Slice,
+    cur: Split,
+    raw: Ranges,
+    candidates: Ranges = (),
+) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
-    'o', chunk, bits, member) whose OR per pain point, kind and chunk is the set of
+    'o', chunk, bits, member, sure) whose OR per pain point, kind and chunk is a set of
     members: presence sets of the whole days' blocks, and for the hours of the edge days and
-    the raw rows one row per member with its bit (or, not numbered yet, its id in `member`).
-    The caller counts (`count_members`). SQLite gets `bit_or` from app/core/db.py."""
+    the `raw` ranges one row per member with its bit (or, not numbered yet, its id in
+    `member`). `candidates` are partial hours with clean rollups: their rows (sure = 0) are
+    everyone who saw the pain point in the whole hour, a superset of who saw it in the
+    partial hour, so when those are all in the sure set the partial hour's raw rows add no
+    one (see `MemberSets`). SQLite gets `bit_or` from app/core/db.py."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
+    yes = literal(1, sa.Integer())
     blocks, singles = cur.blocks()
     if blocks or singles:
         parts.append(
@@ -518,6 +678,7 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
                 PR.c.chunk,
                 PR.c.bits.label("bits"),
                 sa.cast(sa.null(), sa.String()).label("member"),
+                yes.label("sure"),
             )
             .select_from(PR.join(P, P.c.id == PR.c.pain_point_id))
             .where(
@@ -529,12 +690,26 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
             )
         )
     per_member: list[Select[Any]] = []
-    if cur.hours:
+    sure_bits: dict[date, int] = {}
+    any_bits: dict[date, int] = {}
+    for d, a, b in cur.hours:
+        mask = sum(1 << h for h in range(a, b))
+        sure_bits[d] = sure_bits.get(d, 0) | mask
+        any_bits[d] = any_bits.get(d, 0) | mask
+    for at, _ in candidates:
+        any_bits[at.date()] = any_bits.get(at.date(), 0) | 1 << at.hour
+    if any_bits:
+        sure: Any = literal(0, sa.BigInteger())
+        if sure_bits:
+            sure = PD.c.bits.op("&")(
+                case(*[(PD.c.day == d, m) for d, m in sorted(sure_bits.items())], else_=0)
+            )
         per_member.append(
             select(
                 PD.c.pain_point_id.label("pp"),
                 PD.c.member_kind.label("kind"),
                 PD.c.member.label("member"),
+                case((sure != 0, 1), else_=0).label("sure"),
             )
             .select_from(PD.join(P, P.c.id == PD.c.pain_point_id))
             .where(
@@ -543,19 +718,17 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
                 PD.c.member_kind.in_(kinds),
                 or_(
                     *[
-                        and_(
-                            PD.c.day == d, PD.c.bits.op("&")(sum(1 << h for h in range(a, b))) != 0
-                        )
-                        for d, a, b in cur.hours
+                        and_(PD.c.day == d, PD.c.bits.op("&")(m) != 0)
+                        for d, m in sorted(any_bits.items())
                     ]
                 ),
                 *_rollup_pp_conditions(f),
             )
         )
-    if cur.raw:
+    if raw:
         r = _tag_rows(
             f,
-            cur.raw,
+            raw,
             T.c.pain_point_id.label("pp"),
             OB.c.site_id.label("site_id"),
             OB.c.observer_id.label("observer_id"),
@@ -564,13 +737,13 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
         for kind in kinds:
             column = r.c.site_id if kind == "s" else r.c.observer_id
             per_member.append(
-                select(r.c.pp, literal(kind, sa.String()), _hex_column(column)).where(
+                select(r.c.pp, literal(kind, sa.String()), _hex_column(column), yes).where(
                     column.is_not(None)
                 )
             )
     if per_member:
         u = union_all(per_member).subquery("u")
-        pp_col, kind_col, member_col = u.c[0], u.c[1], u.c[2]
+        pp_col, kind_col, member_col, sure_col = u.c[0], u.c[1], u.c[2], u.c[3]
         one = literal(1, sa.BigInteger())
         parts.append(
             select(
@@ -579,6 +752,7 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
                 M.c.idx // rollup.CHUNK,
                 one.op("<<")(M.c.idx % rollup.CHUNK),
                 case((M.c.idx.is_(None), member_col)),
+                sure_col,
             ).select_from(u.outerjoin(M, and_(M.c.kind == kind_col, M.c.member == member_col)))
         )
     if not parts:
@@ -586,31 +760,49 @@ def presence_rows(f: Filters, sl: Slice, cur: Split) -> Select[Any] | None:
     # OR'ed per pain point, kind and chunk in the database (hundreds of rows, not thousands);
     # members without a number stay one row each.
     u = union_all(parts).subquery("p")
-    pp_, kind_, chunk_, bits_, member_ = (u.c[k] for k in range(5))
-    stmt: Select[Any] = select(pp_, kind_, chunk_, func.bit_or(bits_), member_).group_by(
-        pp_, kind_, chunk_, member_
+    pp_, kind_, chunk_, bits_, member_, sure_ = (u.c[k] for k in range(6))
+    stmt: Select[Any] = select(pp_, kind_, chunk_, func.bit_or(bits_), member_, sure_).group_by(
+        pp_, kind_, chunk_, member_, sure_
     )
     return stmt
 
 
-def count_members(rows: Iterable[Any]) -> dict[tuple[uuid.UUID, str], int]:
+class MemberSets:
     """Distinct members per (pain point, kind) from `presence_rows` (thousands of rows: the
-    pain point ids arrive as the driver gives them and become uuids once each)."""
-    bits: dict[tuple[Any, str, int], int] = {}
-    extra: dict[tuple[Any, str], set[str]] = {}
-    for pp, kind, chunk, b, member in rows:
-        if member is not None:
-            extra.setdefault((pp, kind), set()).add(member)
-        else:
-            key = (pp, kind, chunk)
-            bits[key] = bits.get(key, 0) | b
-    counts: dict[tuple[Any, str], int] = {k: len(v) for k, v in extra.items()}
-    for (pp, kind, _), b in bits.items():
-        counts[pp, kind] = counts.get((pp, kind), 0) + b.bit_count()
-    return {
-        (pp if isinstance(pp, uuid.UUID) else uuid.UUID(pp), kind): n
-        for (pp, kind), n in counts.items()
-    }
+    pain point ids arrive as the driver gives them and become uuids once each): the sure
+    sets, and the candidates of partial hours not read raw."""
+
+    def __init__(self) -> None:
+        self.bits: dict[tuple[Any, str, int], int] = {}
+        self.extra: dict[tuple[Any, str], set[str]] = {}
+        self.maybe_bits: dict[tuple[Any, str, int], int] = {}
+        self.maybe_extra: dict[tuple[Any, str], set[str]] = {}
+
+    def add(self, rows: Iterable[Any]) -> None:
+        for pp, kind, chunk, b, member, sure in rows:
+            if member is not None:
+                (self.extra if sure else self.maybe_extra).setdefault((pp, kind), set()).add(member)
+            else:
+                bits = self.bits if sure else self.maybe_bits
+                key = (pp, kind, chunk)
+                bits[key] = bits.get(key, 0) | b
+
+    def covered(self, wanted: set[uuid.UUID]) -> bool:
+        """Whether every candidate of the wanted pain points is in its sure set (then the
+        partial hours add no one to them)."""
+        out = [k[:2] for k, b in self.maybe_bits.items() if b & ~self.bits.get(k, 0)]
+        out += [k for k, m in self.maybe_extra.items() if not m <= self.extra.get(k, set())]
+        return not any(_uuid(pp) in wanted for pp, _ in out)
+
+    def counts(self) -> dict[tuple[uuid.UUID, str], int]:
+        counts: dict[tuple[Any, str], int] = {k: len(v) for k, v in self.extra.items()}
+        for (pp, kind, _), b in self.bits.items():
+            counts[pp, kind] = counts.get((pp, kind), 0) + b.bit_count()
+        return {(_uuid(pp), kind): n for (pp, kind), n in counts.items()}
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 # --- totals -----------------------------------------------------------------------------------

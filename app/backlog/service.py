@@ -108,6 +108,14 @@ class Plan:
     cur: Split
     prev: Split
     totals_stale: bool = False
+    # The rollup path's raw ranges of both windows with their weights (`prev` above is then
+    # the previous window as read from the rollups: see queries.weighted_ranges).
+    weighted: tuple[queries.Weighted, ...] = ()
+    # The current window's raw ranges for the distinct counts: partial hours with clean
+    # rollups (read raw only when their hour's members are not all counted already) and the
+    # rest.
+    partial: tuple[tuple[datetime, datetime], ...] = ()
+    rest: tuple[tuple[datetime, datetime], ...] = ()
 
     @property
     def totals_from_rollups(self) -> bool:
@@ -137,7 +145,10 @@ def plan(
     )
     if refresh is not None and rollup.due(todo, utcnow()):
         refresh()  # after the response: this one reads those days and hours raw
-    return Plan(sl, split(start, end, todo), split(prev_from, start, todo), todo.totals_stale)
+    cur = split(start, end, todo)
+    prev, weighted = queries.weighted_ranges(cur, split(prev_from, start, todo), todo)
+    partial, rest = queries.clean_partial_hours(cur.raw, todo)
+    return Plan(sl, cur, prev, todo.totals_stale, weighted, partial, rest)
 
 
 @dataclass
@@ -162,14 +173,19 @@ class _Agg:
             self.last_seen = a.last_seen
 
 
-def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uuid.UUID, _Agg]:
+def _measures(
+    session: Session, f: Filters, p: Plan, start: datetime
+) -> tuple[dict[uuid.UUID, _Agg], int | None]:
+    """The measures per pain point, and the raw part of the counted observations when the
+    same scan gave it (else None)."""
     out: dict[uuid.UUID, _Agg] = {}
+    raw_total: int | None = None
     if p.sl is None:
         stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=True)
         for a in session.execute(stmt):
             agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
             agg.add(a)
-        return {k: v for k, v in out.items() if v.frequency > 0}
+        return {k: v for k, v in out.items() if v.frequency > 0}, None
     # Days, blocks, hours and raw rows as one UNION ALL added up per pain point: one round
     # trip (each costs milliseconds on a loaded machine), one row per pain point.
     parts: list[Any] = []
@@ -177,31 +193,43 @@ def _measures(session: Session, f: Filters, p: Plan, start: datetime) -> dict[uu
         parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev)
     if p.cur.hours or p.prev.hours:
         parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True)
-    if p.cur.raw or p.prev.raw:
-        parts.append(queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=False))
+    if p.weighted:
+        total = p.totals_from_rollups and any(w.cur for w in p.weighted)
+        parts += queries.raw_weighted_per_pain_point(f, p.weighted, total=total)
     if parts:
         for a in session.execute(queries.sum_per_pain_point(parts)):
-            out.setdefault(a.pain_point_id, _Agg()).add(a)
+            if a.pain_point_id is None:
+                raw_total = int(a.frequency)
+            else:
+                out.setdefault(a.pain_point_id, _Agg()).add(a)
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
-        presence = queries.presence_rows(f, p.sl, p.cur)
+        members = queries.MemberSets()
+        presence = queries.presence_rows(f, p.sl, p.cur, p.rest, p.partial)
         if presence is not None:
-            for (pid, kind), n in queries.count_members(session.execute(presence)).items():
-                if pid in out:
-                    setattr(out[pid], "sites" if kind == "s" else "observers", n)
+            members.add(session.execute(presence))
+        if p.partial and not members.covered(set(out)):
+            again = queries.presence_rows(f, p.sl, Split(), p.partial)
+            assert again is not None
+            members.add(session.execute(again))
+        for (pid, kind), n in members.counts().items():
+            if pid in out:
+                setattr(out[pid], "sites" if kind == "s" else "observers", n)
         if p.sl.dim == "s":  # one site, one observer: the filter's own
             for agg in out.values():
                 agg.sites = 1
         elif p.sl.dim == "o":
             for agg in out.values():
                 agg.observers = 1
-    return out
+    return out, raw_total
 
 
 def ranked_rows(
     session: Session, f: Filters, p: Plan, start: datetime, sort: BacklogSort
-) -> list[Row]:
-    current = _measures(session, f, p, start)
+) -> tuple[list[Row], int | None]:
+    """The ranked rows, and the raw part of the counted observations when the measures' scan
+    gave it."""
+    current, raw_total = _measures(session, f, p, start)
     rows: list[Row] = []
     if current:
         for pid, title, jid, layer, sid, sname, spos in session.execute(
@@ -228,18 +256,20 @@ def ranked_rows(
                 )
             )
     rows.sort(key=lambda r: sort_key(sort, r))
-    return rows
+    return rows, raw_total
 
 
-def _scalars(session: Session, f: Filters, p: Plan, start: datetime, end: datetime) -> list[int]:
+def _scalars(
+    session: Session, f: Filters, p: Plan, start: datetime, end: datetime, raw_total: int | None
+) -> list[int]:
     """[total observations, customers observed], each the sum of its rollup and raw parts,
-    in one round trip."""
+    in one round trip (`raw_total`: the raw part of the first, already counted)."""
     totals: list[Any] = []
     if p.totals_from_rollups and p.sl is not None:
         totals.append(queries.rollup_distinct_observations(p.sl, p.cur))
         if p.cur.hours:
             totals.append(queries.rollup_distinct_observations(p.sl, p.cur, hourly=True))
-        if p.cur.raw:
+        if p.cur.raw and raw_total is None:
             totals.append(queries.raw_distinct_observations(f, p.cur.raw))
     else:
         totals.append(queries.raw_distinct_observations(f, split(start, end, None).raw))
@@ -252,7 +282,7 @@ def _scalars(session: Session, f: Filters, p: Plan, start: datetime, end: dateti
         customers.append(queries.raw_customers_observed(f, p.cur.raw))
     cols = [stmt.scalar_subquery() for stmt in totals + customers]
     values = [int(v or 0) for v in session.execute(select(*cols)).one()]
-    return [sum(values[: len(totals)]), sum(values[len(totals) :])]
+    return [sum(values[: len(totals)]) + (raw_total or 0), sum(values[len(totals) :])]
 
 
 def _improvements(
@@ -274,9 +304,9 @@ def backlog(
 ) -> Backlog:
     prev_from = start - (end - start)
     p = plan(session, f, start, end, prev_from, refresh)
-    rows = ranked_rows(session, f, p, start, sort)
+    rows, raw_total = ranked_rows(session, f, p, start, sort)
     total_mentions = sum(r.frequency for r in rows)
-    total_obs, customers = _scalars(session, f, p, start, end)
+    total_obs, customers = _scalars(session, f, p, start, end, raw_total)
     shown = rows if limit is None else rows[:limit]
     imps, regressed = _improvements(session, [r.id for r in shown])
     items: list[BacklogItem] = []
@@ -395,7 +425,7 @@ def heatmap(
         journey_id=journey_id, site_id=f.site_id, channel=f.channel, observer_id=f.observer_id
     )
     p = plan(session, f, start, end, None, refresh)
-    rows = ranked_rows(session, f, p, start, BacklogSort.frequency)
+    rows, _ = ranked_rows(session, f, p, start, BacklogSort.frequency)
     by_stage_obs: dict[str, int] = {}
     raw = p.cur.raw
     if p.totals_from_rollups and p.sl is not None:
