@@ -8,6 +8,16 @@ whole UTC hours of its partial edge days when those days are not dirty (hourly r
 the rest — partial hours, dirty days — raw; the service adds the parts up. Filters the rollups
 do not slice by (two observation filters, two pain point filters) read everything raw.
 
+The raw rows of partial hours are what grows with volume (about 2,300 observations an hour at
+10 million over half a year), so they are read sparingly. The previous window needs only its
+frequency: a partial hour of it is read as the hour's rollup minus the rest of the hour when
+the rest is fewer rows, which at the boundary between the windows is the current window's
+first partial hour, read anyway (`weighted_ranges`). The measures and the raw part of the
+counted observations come from one scan. Distinct sites and observers of a partial hour with
+clean rollups are read raw only when someone who saw the pain point in that hour is not
+already counted from the rest of the window (`MemberSets.covered`), which at volume they all
+are.
+
 Every statement counts an observation when it is not deleted, lies in the window and matches
 the observation filters; tags always point at a canonical pain point (aliases resolve on write
 and merges re-point tags, keeping one tag per observation), so one tag row = one observation of
@@ -519,12 +529,13 @@ def raw_per_pain_point(
 
 
 def raw_weighted_per_pain_point(
-    f: Filters, ranges: Sequence[Weighted], *, total: bool = False
+    f: Filters, ranges: Sequence[Weighted], *, total: bool = False, stages: bool = False
 ) -> list[Select[Any]]:
     """The rollup path's raw part of the measures (`weighted_ranges`): one row per pain point
-    with a tag in the ranges, each row counted as its range's weights say. `total`: also a
-    row without a pain point whose frequency is the current window's counted observations
-    in these ranges (the raw part of `total_observations`, from the same scan)."""
+    (k 'p') with a tag in the ranges, each row counted as its range's weights say. From the
+    same scan, as `frequency`: `total`, the current window's counted observations in these
+    ranges (k 't', the raw part of `total_observations`); `stages`, those per stage (k 's',
+    id = the stage: the raw part of the heatmap's observations per stage)."""
     one = sa.Integer()
 
     def build(w: Weighted) -> Select[Any]:
@@ -532,6 +543,7 @@ def raw_weighted_per_pain_point(
         return (
             select(
                 T.c.pain_point_id.label("pp"),
+                P.c.stage_id.label("stage_id"),
                 OB.c.id.label("oid"),
                 OB.c.observed_at.label("at"),
                 T.c.severity.label("severity"),
@@ -544,11 +556,13 @@ def raw_weighted_per_pain_point(
         )
 
     rows = union_all([build(w) for w in ranges])
-    r = rows.cte("r").prefix_with("MATERIALIZED") if total else rows.subquery("r")
+    shared = total or stages
+    r = rows.cte("r").prefix_with("MATERIALIZED") if shared else rows.subquery("r")
     now_ = r.c.cw == 1
     ts = UTCDateTime()
     out: list[Select[Any]] = [
         select(
+            literal("p", sa.String()).label("k"),
             r.c.pp.label("pain_point_id"),
             func.sum(r.c.cw).label("frequency"),
             func.sum(r.c.pw).label("previous_frequency"),
@@ -560,10 +574,14 @@ def raw_weighted_per_pain_point(
             sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
         ).group_by(r.c.pp)
     ]
+    zero = literal(0, one)
+    counted = func.count(sa.distinct(case((now_, r.c.oid))))
     if total:
-        zero = literal(0, one)
-        counted: list[Any] = [sa.null(), func.count(sa.distinct(case((now_, r.c.oid))))]
-        out.append(select(*counted, zero, zero, zero, sa.null(), sa.null()))
+        cols: list[Any] = [literal("t", sa.String()), sa.null(), counted]
+        out.append(select(*cols, zero, zero, zero, sa.null(), sa.null()))
+    if stages:
+        cols = [literal("s", sa.String()), r.c.stage_id, counted]
+        out.append(select(*cols, zero, zero, zero, sa.null(), sa.null()).group_by(r.c.stage_id))
     return out
 
 
@@ -588,6 +606,7 @@ def _measure_select(
     ts = UTCDateTime()
     return (
         select(
+            literal("p", sa.String()).label("k"),
             R.c.pain_point_id,
             func.coalesce(func.sum(case((now_, R.c.n))), 0).label("frequency"),
             func.coalesce(func.sum(case((before, R.c.n))), 0).label("previous_frequency"),
@@ -843,19 +862,20 @@ def raw_observations_by_stage(f: Filters, ranges: Ranges) -> Select[Any]:
     return select(r.c.stage_id, func.count(sa.distinct(r.c.oid))).group_by(r.c.stage_id)
 
 
-def rollup_observations_by_stage(sl: Slice, cur: Split, *, hourly: bool = False) -> Select[Any]:
-    """(stage id as hex, count) over whole days (hours)."""
-    TT = TH if hourly else TT_
-    return (
-        select(TT.c.value, func.sum(TT.c.n))
-        .where(
-            TT.c.dim == sl.dim,
-            TT.c.dim_value == sl.value,
-            TT.c.kind == "s",
-            _when(TT, cur, hourly),
+def rollup_observations_by_stage(sl: Slice, cur: Split) -> Select[Any]:
+    """(stage id as hex, count) over whole days and the whole hours of the edge days."""
+    parts: list[Select[Any]] = []
+    for TT, hourly in ((TT_, False), (TH, True)):
+        parts.append(
+            select(TT.c.value.label("value"), TT.c.n.label("n")).where(
+                TT.c.dim == sl.dim,
+                TT.c.dim_value == sl.value,
+                TT.c.kind == "s",
+                _when(TT, cur, hourly),
+            )
         )
-        .group_by(TT.c.value)
-    )
+    u = union_all(parts).subquery("s")
+    return select(u.c.value, func.sum(u.c.n)).group_by(u.c.value)
 
 
 def raw_customers_observed(f: Filters, ranges: Ranges) -> Select[Any]:
@@ -1005,6 +1025,7 @@ def sum_per_pain_point(parts: Sequence[Select[Any]]) -> Select[Any]:
     u = union_all(parts).subquery("m")
     ts = UTCDateTime()
     return select(
+        u.c.k,
         u.c.pain_point_id,
         func.sum(u.c.frequency).label("frequency"),
         func.sum(u.c.previous_frequency).label("previous_frequency"),
@@ -1012,7 +1033,7 @@ def sum_per_pain_point(parts: Sequence[Select[Any]]) -> Select[Any]:
         func.sum(u.c.minutes).label("minutes"),
         sa.type_coerce(func.min(u.c.first_seen), ts).label("first_seen"),
         sa.type_coerce(func.max(u.c.last_seen), ts).label("last_seen"),
-    ).group_by(u.c.pain_point_id)
+    ).group_by(u.c.k, u.c.pain_point_id)
 
 
 def union_all(parts: Sequence[Any]) -> Any:

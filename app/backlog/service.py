@@ -173,19 +173,28 @@ class _Agg:
             self.last_seen = a.last_seen
 
 
+@dataclass
+class RawCounts:
+    """Counts of the current window's raw ranges that the measures' scan gave (None: not
+    counted there): observations counted in the backlog's total, and per stage (hex id)."""
+
+    total: int | None = None
+    by_stage: dict[str, int] | None = None
+
+
 def _measures(
-    session: Session, f: Filters, p: Plan, start: datetime
-) -> tuple[dict[uuid.UUID, _Agg], int | None]:
-    """The measures per pain point, and the raw part of the counted observations when the
-    same scan gave it (else None)."""
+    session: Session, f: Filters, p: Plan, start: datetime, *, stages: bool = False
+) -> tuple[dict[uuid.UUID, _Agg], RawCounts]:
+    """The measures per pain point, and what else the same scan of the raw rows counted:
+    the backlog's total observations unless those are stale, per stage if asked."""
     out: dict[uuid.UUID, _Agg] = {}
-    raw_total: int | None = None
+    counts = RawCounts()
     if p.sl is None:
         stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=True)
         for a in session.execute(stmt):
             agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
             agg.add(a)
-        return {k: v for k, v in out.items() if v.frequency > 0}, None
+        return {k: v for k, v in out.items() if v.frequency > 0}, counts
     # Days, blocks, hours and raw rows as one UNION ALL added up per pain point: one round
     # trip (each costs milliseconds on a loaded machine), one row per pain point.
     parts: list[Any] = []
@@ -194,14 +203,21 @@ def _measures(
     if p.cur.hours or p.prev.hours:
         parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True)
     if p.weighted:
-        total = p.totals_from_rollups and any(w.cur for w in p.weighted)
-        parts += queries.raw_weighted_per_pain_point(f, p.weighted, total=total)
+        cur = p.totals_from_rollups and any(w.cur for w in p.weighted)
+        parts += queries.raw_weighted_per_pain_point(
+            f, p.weighted, total=cur, stages=cur and stages
+        )
+        if cur:
+            counts.total = 0
+            counts.by_stage = {} if stages else None
     if parts:
         for a in session.execute(queries.sum_per_pain_point(parts)):
-            if a.pain_point_id is None:
-                raw_total = int(a.frequency)
-            else:
+            if a.k == "p":
                 out.setdefault(a.pain_point_id, _Agg()).add(a)
+            elif a.k == "t":
+                counts.total = int(a.frequency)
+            elif counts.by_stage is not None:
+                counts.by_stage[a.pain_point_id.hex] = int(a.frequency)
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
         members = queries.MemberSets()
@@ -221,15 +237,20 @@ def _measures(
         elif p.sl.dim == "o":
             for agg in out.values():
                 agg.observers = 1
-    return out, raw_total
+    return out, counts
 
 
 def ranked_rows(
-    session: Session, f: Filters, p: Plan, start: datetime, sort: BacklogSort
-) -> tuple[list[Row], int | None]:
-    """The ranked rows, and the raw part of the counted observations when the measures' scan
-    gave it."""
-    current, raw_total = _measures(session, f, p, start)
+    session: Session,
+    f: Filters,
+    p: Plan,
+    start: datetime,
+    sort: BacklogSort,
+    *,
+    stages: bool = False,
+) -> tuple[list[Row], RawCounts]:
+    """The ranked rows, and what the measures' scan of the raw rows counted besides."""
+    current, counts = _measures(session, f, p, start, stages=stages)
     rows: list[Row] = []
     if current:
         for pid, title, jid, layer, sid, sname, spos in session.execute(
@@ -256,7 +277,7 @@ def ranked_rows(
                 )
             )
     rows.sort(key=lambda r: sort_key(sort, r))
-    return rows, raw_total
+    return rows, counts
 
 
 def _scalars(
@@ -304,9 +325,9 @@ def backlog(
 ) -> Backlog:
     prev_from = start - (end - start)
     p = plan(session, f, start, end, prev_from, refresh)
-    rows, raw_total = ranked_rows(session, f, p, start, sort)
+    rows, counts = ranked_rows(session, f, p, start, sort)
     total_mentions = sum(r.frequency for r in rows)
-    total_obs, customers = _scalars(session, f, p, start, end, raw_total)
+    total_obs, customers = _scalars(session, f, p, start, end, counts.total)
     shown = rows if limit is None else rows[:limit]
     imps, regressed = _improvements(session, [r.id for r in shown])
     items: list[BacklogItem] = []
@@ -425,14 +446,13 @@ def heatmap(
         journey_id=journey_id, site_id=f.site_id, channel=f.channel, observer_id=f.observer_id
     )
     p = plan(session, f, start, end, None, refresh)
-    rows, _ = ranked_rows(session, f, p, start, BacklogSort.frequency)
-    by_stage_obs: dict[str, int] = {}
-    raw = p.cur.raw
+    rows, counts = ranked_rows(session, f, p, start, BacklogSort.frequency, stages=True)
+    by_stage_obs: dict[str, int] = dict(counts.by_stage or {})
+    raw = () if counts.by_stage is not None else p.cur.raw
     if p.totals_from_rollups and p.sl is not None:
-        for hourly in (False, True):
-            stmt = queries.rollup_observations_by_stage(p.sl, p.cur, hourly=hourly)
-            for value, n in session.execute(stmt):
-                by_stage_obs[value] = by_stage_obs.get(value, 0) + int(n)
+        stmt = queries.rollup_observations_by_stage(p.sl, p.cur)
+        for value, n in session.execute(stmt):
+            by_stage_obs[value] = by_stage_obs.get(value, 0) + int(n)
     else:
         raw = split(start, end, None).raw
     if raw:
