@@ -493,12 +493,10 @@ def _hex_column(column: Any) -> ColumnElement[str]:
 # --- per pain point ---------------------------------------------------------------------------
 
 
-def raw_per_pain_point(
-    f: Filters, cur: Ranges, prev: Ranges, start: datetime, *, distinct: bool
-) -> Select[Any]:
-    """One row per pain point with a tag in the ranges: current-window measures (at or after
-    `start`) and the previous window's frequency, in one pass. `distinct`: also count sites
-    and observers (the raw path; the rollup path takes them from `distinct_members`)."""
+def raw_per_pain_point(f: Filters, cur: Ranges, prev: Ranges, start: datetime) -> Select[Any]:
+    """The raw path: one row per pain point with a tag in the ranges, its current-window
+    measures (at or after `start`) with distinct sites and observers, and the previous
+    window's frequency, in one pass."""
     r = _tag_rows(
         f,
         [*prev, *cur],
@@ -519,12 +517,9 @@ def raw_per_pain_point(
         func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label("minutes"),
         sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
         sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+        func.count(sa.distinct(case((now_, r.c.site_id)))).label("sites"),
+        func.count(sa.distinct(case((now_, r.c.observer_id)))).label("observers"),
     ]
-    if distinct:
-        cols += [
-            func.count(sa.distinct(case((now_, r.c.site_id)))).label("sites"),
-            func.count(sa.distinct(case((now_, r.c.observer_id)))).label("observers"),
-        ]
     return select(*cols).group_by(r.c.pp)
 
 

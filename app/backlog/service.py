@@ -190,7 +190,7 @@ def _measures(
     out: dict[uuid.UUID, _Agg] = {}
     counts = RawCounts()
     if p.sl is None:
-        stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start, distinct=True)
+        stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start)
         for a in session.execute(stmt):
             agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
             agg.add(a)
