@@ -25,9 +25,14 @@ def in_range(value: datetime) -> bool:
 
 
 def _to_utc(value: datetime) -> datetime:
-    if not in_range(value):
+    # in_range and the conversion in one astimezone (every observation of a sync passes here).
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(RANGE_MESSAGE) from None
+    if not EARLIEST <= utc < LATEST:
         raise ValueError(RANGE_MESSAGE)
-    return value.astimezone(UTC)
+    return utc
 
 
 # Inputs must carry an offset or Z; stored and returned as UTC (pydantic renders UTC as `Z`).

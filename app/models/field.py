@@ -102,6 +102,28 @@ class ObservationTag(SQLModel, table=True):
     severity: int = Field(ge=1, le=5)
 
 
+class TagsPremarked(SQLModel, table=True):
+    """While this table holds a row, SQLite's backlog_tags_insert trigger does not mark the
+    tags' hours (migration b1a0c0de0014). A writer inserts the row only around inserting the
+    tags of observations it inserted earlier in the same transaction — whose own insert
+    trigger marked that same (day, hour) — and deletes it right after (the sync's bulk path:
+    app.observations.service.insert_tags). The row can never be committed: `guard` references
+    a row that does not exist, and the check is deferred to the commit, which fails while the
+    row is there. PostgreSQL's statement-level trigger marks a whole insert in one pass and
+    does not read this table."""
+
+    __tablename__ = "tags_premarked"
+
+    id: int = Field(primary_key=True)
+    guard: int = Field(
+        sa_column=sa.Column(
+            sa.Integer(),
+            sa.ForeignKey("tags_premarked.id", deferrable=True, initially="DEFERRED"),
+            nullable=False,
+        )
+    )
+
+
 # Indexes declared on these tables elsewhere that SQLite does not build: on the WITHOUT ROWID
 # observation_tags the primary key's b-tree (observation_id, pain_point_id → severity) covers
 # ix_observation_tags_backlog (app.models.rollups), so a second copy would only cost writes.

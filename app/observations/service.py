@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import types as sa_types
 from sqlmodel import Session, col
 
 from app.attachments import service as attachments
@@ -85,24 +86,32 @@ class Resolved(NamedTuple):
     journey_id: uuid.UUID
 
 
+# ObservationRow(…) and TagRow(…) without NamedTuple's Python-level __new__ (the write path
+# makes a few thousand per batch).
+_new_row = tuple.__new__
+
+
 def _check_tags(
-    found: dict[int, Resolved], journey_id: uuid.UUID, tags: Sequence[TagIn]
-) -> list[tuple[uuid.UUID, int]]:
-    """`found` is keyed by the ids' .int (Context.pain_points_by_int)."""
-    out: list[tuple[uuid.UUID, int]] = []
+    found: dict[int, tuple[uuid.UUID, int, int]],
+    journey_id: uuid.UUID,
+    tags: Sequence[TagIn],
+    observation_id: uuid.UUID,
+) -> list[TagRow]:
+    """The tags' rows; `found` is Context.tag_targets."""
+    out: list[TagRow] = []
     seen: set[int] = set()
     journey = journey_id.int
     for i, tag in enumerate(tags):
-        pp = found.get(tag.pain_point_id.int)
-        if pp is None:
+        hit = found.get(tag.pain_point_id.int)
+        if hit is None:
             raise Invalid(f"pain_points.{i}.pain_point_id", "no such pain point")
-        if pp.journey_id.int != journey:
+        pid, pp_journey, key = hit
+        if pp_journey != journey:
             raise Invalid(f"pain_points.{i}.pain_point_id", "belongs to another journey")
-        key = pp.id.int
         if key in seen:
             raise Invalid(f"pain_points.{i}.pain_point_id", "the same pain point is tagged twice")
         seen.add(key)
-        out.append((pp.id, tag.severity))
+        out.append(_new_row(TagRow, (observation_id, pid, tag.severity)))
     return out
 
 
@@ -126,14 +135,19 @@ class Context:
     visits: dict[uuid.UUID, VisitRef]
     sites: set[uuid.UUID]
     pain_points: dict[uuid.UUID, Resolved]
+    observer_id: uuid.UUID  # the user writing
     # The same keyed by the ids' .int: uuid.UUID hashes and compares in Python code, an int
     # in C — the checks of a 500-item batch look ids up a few thousand times.
     journey_ints: set[int] = field(init=False)
-    pain_points_by_int: dict[int, Resolved] = field(init=False)
+    # A tag's pain point id (as sent, an alias or merged id too) → (canonical id, its
+    # journey's .int, its own .int).
+    tag_targets: dict[int, tuple[uuid.UUID, int, int]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.journey_ints = {j.int for j in self.journeys}
-        self.pain_points_by_int = {k.int: v for k, v in self.pain_points.items()}
+        self.tag_targets = {
+            k.int: (v.id, v.journey_id.int, v.id.int) for k, v in self.pain_points.items()
+        }
 
 
 # Built once: the write path runs these on every request.
@@ -202,7 +216,7 @@ def load_context(session: Session, user: User, items: Sequence[ObservationCreate
         }
     site_ids = {d.site_id for d in items if d.site_id is not None}
     sites = set(conn.scalars(_SITES, {"ids": list(site_ids)})) if site_ids else set()
-    return Context(journeys, visits, sites, pain_points)
+    return Context(journeys, visits, sites, pain_points, user.id)
 
 
 def stored(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -243,18 +257,66 @@ def _utc_text_memo() -> Callable[[datetime], str]:
     return text
 
 
+class ObservationRow(NamedTuple):
+    """An observation's row as the bulk insert takes it: a tuple in the table's column order
+    (checked where the insert is built), far cheaper to make and to encode than a dict."""
+
+    id: uuid.UUID
+    journey_id: uuid.UUID
+    visit_id: uuid.UUID | None
+    site_id: uuid.UUID | None
+    observer_id: uuid.UUID
+    channel: str | None
+    observed_at: datetime
+    note: str
+    customer_goal: str
+    customer_quote: str
+    customer_minutes_lost: int | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    payload_hash: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    deleted_by: uuid.UUID | None
+
+
+class TagRow(NamedTuple):
+    """A tag's row, in observation_tags' column order."""
+
+    observation_id: uuid.UUID
+    pain_point_id: uuid.UUID
+    severity: int
+
+
+_ROW_TYPES: dict[str, type[tuple[Any, ...]]] = {
+    "observations": ObservationRow,
+    "observation_tags": TagRow,
+}
+
+
+def _columns_of(table: Any) -> list[Any]:
+    """The table's columns, which must be those of its row tuple in the same order."""
+    columns = list(table.columns)
+    fields: tuple[str, ...] = getattr(_ROW_TYPES[table.name], "_fields", ())
+    if tuple(c.name for c in columns) != fields:
+        raise RuntimeError(f"the row tuple of {table.name} does not match its columns")
+    return columns
+
+
 class _SqliteInsert(NamedTuple):
     head: str  # INSERT INTO table (columns) VALUES
     group: str  # (?, ?, …) for one row
     conflict: str
-    encode: Callable[[dict[str, Any]], tuple[Any, ...]]
+    encode: Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
 
 _SQLITE_INSERTS: dict[tuple[str, str], _SqliteInsert] = {}
 
 
 def _sqlite_insert(session: Session, table: Any, conflict: str) -> _SqliteInsert:
-    """The INSERT's parts and a function turning a row dict (every column a key) into its
+    """The INSERT's parts and a function turning a row tuple (ObservationRow, TagRow) into its
     parameters, built once per table. The function is generated so that each column costs one
     inline expression: the common values' encodings are written out (identical to what the
     column types produce: UUIDs as 32 hex digits, UTC times as "YYYY-MM-DD HH:MM:SS.ffffff"),
@@ -265,29 +327,36 @@ def _sqlite_insert(session: Session, table: Any, conflict: str) -> _SqliteInsert
     if cached is not None:
         return cached
     dialect = session.get_bind().dialect
-    env: dict[str, Any] = {"_UUID": uuid.UUID, "_UTC": UTC, "_text": _utc_text_memo()}
+    env: dict[str, Any] = {"_UUID": uuid.UUID, "_UTC": UTC}
     exprs: list[str] = []
-    for n, column in enumerate(table.columns):
+    columns = _columns_of(table)
+    for n, column in enumerate(columns):
         proc = column.type.dialect_impl(dialect).bind_processor(dialect)
         full = f"_p{n}"
         env[full] = proc
-        get = f"r[{column.name!r}]"
+        get = f"r[{n}]"
         if proc is None:
             exprs.append(get)
         elif isinstance(column.type, Uuid):
+            # What UUID.hex returns, without the property's Python call.
             exprs.append(
-                f"(v.hex if type(v := {get}) is _UUID else None if v is None else {full}(v))"
+                f"('%032x' % v.int if type(v := {get}) is _UUID "
+                f"else None if v is None else {full}(v))"
             )
         elif isinstance(column.type, UTCDateTime):
+            # Each column its own memo: created_at and updated_at repeat the batch's `now`,
+            # observed_at differs on every row and would evict it from a shared one.
+            env[f"_text{n}"] = _utc_text_memo()
             exprs.append(
-                f"(None if (v := {get}) is None else _text(v) if v.tzinfo is _UTC else {full}(v))"
+                f"(None if (v := {get}) is None else _text{n}(v) if v.tzinfo is _UTC "
+                f"else {full}(v))"
             )
         else:
             exprs.append(f"(None if (v := {get}) is None else {full}(v))")
     source = f"lambda r: ({', '.join(exprs)},)"
     encode = eval(source, env)  # generated from our own table's column names, built once
-    names = ", ".join(c.name for c in table.columns)
-    group = "(" + ", ".join("?" for _ in table.columns) + ")"
+    names = ", ".join(c.name for c in columns)
+    group = "(" + ", ".join("?" for _ in columns) + ")"
     cached = _SQLITE_INSERTS[key] = _SqliteInsert(
         f"INSERT INTO {table.name} ({names}) VALUES ", group, conflict, encode
     )
@@ -295,13 +364,14 @@ def _sqlite_insert(session: Session, table: Any, conflict: str) -> _SqliteInsert
 
 
 _SQLITE_STATEMENTS: dict[tuple[str, str, int], str] = {}
-# Rows per statement: large enough to amortise each statement's fixed costs, small enough
-# for SQLite's limit on bound parameters (32,766 since 3.32; checked at run time too).
-_SQLITE_ROWS_PER_STATEMENT = 500
+# Parameters per statement: enough rows to amortise each statement's fixed costs (500
+# observations, all of a batch's tags), within SQLite's limit on bound parameters (32,766
+# since 3.32; checked at run time too).
+_SQLITE_PARAMS_PER_STATEMENT = 9_500
 
 
 def _sqlite_insert_rows(
-    session: Session, table: Any, rows: list[dict[str, Any]], conflict: str = ""
+    session: Session, table: Any, rows: Sequence[tuple[Any, ...]], conflict: str = ""
 ) -> int:
     """Multi-row INSERT … VALUES (…), (…) statements; returns the number of rows inserted.
 
@@ -316,7 +386,7 @@ def _sqlite_insert_rows(
     limit = conn.connection.dbapi_connection.getlimit(  # type: ignore[union-attr]
         sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
     )
-    per = max(1, min(_SQLITE_ROWS_PER_STATEMENT, limit // width))
+    per = max(1, min(_SQLITE_PARAMS_PER_STATEMENT, limit) // width)
     done = 0
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
@@ -331,42 +401,99 @@ def _sqlite_insert_rows(
     return done
 
 
-_PG_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any]]]] = {}
+def _pg_uuid(v: Any) -> str:
+    if v is None:
+        return "NULL"
+    return f"{(v if type(v) is uuid.UUID else uuid.UUID(str(v))).int:032x}"
+
+
+def _pg_time(v: datetime | None) -> str:
+    if v is None:
+        return "NULL"
+    if v.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return v.isoformat()  # "T", digits, "+00:00": nothing an array literal must quote
+
+
+def _pg_number(v: float | None) -> str:
+    return "NULL" if v is None else repr(v)
+
+
+def _pg_text(v: str | None) -> str:
+    if v is None:
+        return "NULL"
+    return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pg_array(element: Callable[[Any], str]) -> Callable[[Sequence[Any]], str]:
+    def literal(values: Sequence[Any]) -> str:
+        return "{" + ",".join(map(element, values)) + "}"
+
+    return literal
+
+
+def _pg_literal(column: Any) -> Callable[[Sequence[Any]], str] | None:
+    """A column's values as one PostgreSQL array literal ('{…,…}'), for the types the write
+    path inserts; None for any other (psycopg then adapts the list itself). psycopg adapts a
+    list element by element in Python, with a regular expression per element to decide its
+    quoting: ~100 µs of CPU per synced observation, more than all the rest of the sync."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return _pg_array(_pg_time)
+    if isinstance(kind, sa_types.TypeDecorator):
+        # Those that only choose their type (sqlmodel's AutoString: str fields) as that type.
+        if type(kind).process_bind_param is not sa_types.TypeDecorator.process_bind_param:
+            return None
+        kind = kind.impl_instance
+    if isinstance(kind, Uuid):
+        return _pg_array(_pg_uuid)
+    if isinstance(kind, (sa_types.Integer, sa_types.Float)):
+        return _pg_array(_pg_number)
+    if isinstance(kind, sa_types.String) and not isinstance(kind, sa_types.Enum):
+        return _pg_array(_pg_text)
+    return None
+
+
+_PG_INSERTS: dict[tuple[str, str], tuple[str, list[Any]]] = {}
 
 
 def _pg_insert_rows(
-    session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = ""
+    session: Session, table: Any, rows: Sequence[tuple[Any, ...]], suffix: str = ""
 ) -> CursorResult[Any]:
     """One INSERT … SELECT * FROM unnest(%s::type[], …): one array per column, so the
     statement's text is the same whatever the number of rows. SQLAlchemy's multi-row VALUES
     rendering made psycopg re-parse a statement with thousands of named placeholders on every
-    batch (a quarter of the sync's CPU on PostgreSQL)."""
+    batch (a quarter of the sync's CPU on PostgreSQL). Each array is sent as the text of an
+    array literal (see _pg_literal), which the cast parses."""
     key = (table.name, suffix)
     cached = _PG_INSERTS.get(key)
     if cached is None:
         dialect = session.get_bind().dialect
-        columns: list[tuple[str, Any]] = []
+        encoders: list[Any] = []
         arrays: list[str] = []
-        for column in table.columns:
-            proc = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if isinstance(column.type, UTCDateTime):
-                proc = (lambda p: lambda v: v if v is None or v.tzinfo is UTC else p(v))(proc)
-            elif proc is not None:
-                proc = (lambda p: lambda v: None if v is None else p(v))(proc)
-            columns.append((column.name, proc))
+        columns = _columns_of(table)
+        for column in columns:
+            literal: Callable[[Sequence[Any]], Any] | None = _pg_literal(column)
+            if literal is None:
+                proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+                if proc is None:
+                    literal = list
+                else:
+                    literal = (lambda p: lambda vs: [None if v is None else p(v) for v in vs])(proc)
+            encoders.append(literal)
             arrays.append(f"%s::{column.type.compile(dialect=dialect)}[]")
-        names = ", ".join(c.name for c in table.columns)
+        names = ", ".join(c.name for c in columns)
         sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({', '.join(arrays)})"
-        cached = _PG_INSERTS[key] = (f"{sql} {suffix}".rstrip(), columns)
-    sql, columns = cached
+        cached = _PG_INSERTS[key] = (f"{sql} {suffix}".rstrip(), encoders)
+    sql, encoders = cached
+    # zip(*rows): the columns, transposed in C.
     params = tuple(
-        [r.get(name) for r in rows] if proc is None else [proc(r.get(name)) for r in rows]
-        for name, proc in columns
+        encode(values) for values, encode in zip(zip(*rows, strict=True), encoders, strict=True)
     )
     return session.connection().exec_driver_sql(sql, params)
 
 
-def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID] | None:
+def insert_rows(session: Session, rows: Sequence[ObservationRow]) -> set[uuid.UUID] | None:
     """Inserts observations, skipping ids that already exist (a replay or a concurrent twin).
     Returns None when every row was inserted (the common case, checked without building a set
     of ids), else the ids inserted. No savepoint is needed: a conflict is not an error."""
@@ -379,7 +506,7 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID] 
             return None
         # Some ids were taken (on SQLite only a replay inside this transaction can do that:
         # writers hold the lock from BEGIN IMMEDIATE). Ours are those stamped with our time.
-        mine = {r["id"]: r["created_at"] for r in rows}
+        mine = {r.id: r.created_at for r in rows}
         taken = select(col(Observation.id), col(Observation.created_at)).where(
             col(Observation.id).in_(mine)
         )
@@ -389,25 +516,42 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID] 
     return None if len(inserted) == len(rows) else inserted
 
 
-def insert_tags(session: Session, tag_rows: list[dict[str, Any]]) -> None:
+_PREMARK = "INSERT INTO tags_premarked (id, guard) VALUES (1, 0)"
+_UNMARK = "DELETE FROM tags_premarked"
+
+
+def insert_tags(session: Session, tag_rows: Sequence[TagRow], *, premarked: bool = False) -> None:
+    """`premarked`: every tag's observation was inserted earlier in this transaction, so its
+    (day, hour) is marked stale already; on SQLite the per-tag trigger then skips its
+    look-up (app.models.field.TagsPremarked, migration b1a0c0de0014)."""
     if not tag_rows:
         return
     table = ObservationTag.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
+        if not premarked:
+            _sqlite_insert_rows(session, table, tag_rows)
+            return
+        # No try/finally: an error here ends in the caller's savepoint rollback, and a row
+        # left behind fails the commit (its deferred guard) rather than skip later marks.
+        conn = session.connection()
+        conn.exec_driver_sql(_PREMARK)
         _sqlite_insert_rows(session, table, tag_rows)
+        conn.exec_driver_sql(_UNMARK)
     else:
         _pg_insert_rows(session, table, tag_rows)
 
 
 def prepare(
-    data: ObservationCreate, user: User, ctx: Context, digest: str, now: datetime | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data: ObservationCreate, ctx: Context, digest: str, now: datetime | None = None
+) -> tuple[ObservationRow, list[TagRow]]:
     """Checks one observation against the loaded context; returns its row and tag rows.
     `now` (the row's created_at) may be given once for a whole batch."""
     now = now or utcnow()
     if data.observed_at > now + FUTURE_TOLERANCE:
         raise Invalid("observed_at", "may not be more than 10 minutes in the future")
-    _check_content(data.note, data.pain_points)
+    tags_in = data.pain_points
+    if not tags_in:
+        _check_content(data.note, tags_in)
     if data.journey_id.int not in ctx.journey_ints:
         raise Invalid("journey_id", "no such journey")
     visit = None
@@ -417,44 +561,48 @@ def prepare(
             raise Invalid("visit_id", "no such visit of yours")
     if data.site_id is not None and data.site_id not in ctx.sites:
         raise Invalid("site_id", "no such site")
-    tags = _check_tags(ctx.pain_points_by_int, data.journey_id, data.pain_points)
-    loc = data.location
     oid = data.id or uuid.uuid4()
-    row = {
-        "id": oid,
-        "journey_id": data.journey_id,
-        "visit_id": data.visit_id,
-        "site_id": data.site_id or (visit.site_id if visit else None),
-        "channel": data.channel or (visit.channel if visit else None),
-        "observer_id": user.id,
-        "observed_at": data.observed_at,
-        "note": data.note,
-        "customer_goal": data.customer_goal,
-        "customer_quote": data.customer_quote,
-        "customer_minutes_lost": data.customer_minutes_lost,
-        "lat": loc.lat if loc else None,
-        "lon": loc.lon if loc else None,
-        "accuracy_m": loc.accuracy_m if loc else None,
-        "payload_hash": digest,
-        "created_at": now,
-        "updated_at": now,
-        "deleted_at": None,
-        "deleted_by": None,
-    }
-    return row, [{"observation_id": oid, "pain_point_id": p, "severity": sev} for p, sev in tags]
+    tags = _check_tags(ctx.tag_targets, data.journey_id, tags_in, oid)
+    loc = data.location
+    row: ObservationRow = _new_row(
+        ObservationRow,
+        (
+            oid,
+            data.journey_id,
+            data.visit_id,
+            data.site_id or (visit.site_id if visit else None),
+            ctx.observer_id,
+            data.channel or (visit.channel if visit else None),
+            data.observed_at,
+            data.note,
+            data.customer_goal,
+            data.customer_quote,
+            data.customer_minutes_lost,
+            loc.lat if loc else None,
+            loc.lon if loc else None,
+            loc.accuracy_m if loc else None,
+            digest,
+            now,
+            now,
+            None,
+            None,
+        ),
+    )
+    return row, tags
 
 
 @dataclass(slots=True)
 class NewObservation:
     """A row just inserted, as `create` hands it back: building a SQLModel table instance
-    (validation and ORM instrumentation) cost more than the insert itself."""
+    (validation and ORM instrumentation) cost more than the insert itself. Its fields are
+    ObservationRow's, in the same order."""
 
     id: uuid.UUID
     journey_id: uuid.UUID
     visit_id: uuid.UUID | None
     site_id: uuid.UUID | None
-    channel: str | None
     observer_id: uuid.UUID
+    channel: str | None
     observed_at: datetime
     note: str
     customer_goal: str
@@ -482,7 +630,7 @@ def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
     back (created False); anything else under that id is a 409; a deleted one 410."""
     digest = payload_digest(data)
     try:
-        row, tag_rows = prepare(data, user, load_context(session, user, [data]), digest)
+        row, tag_rows = prepare(data, load_context(session, user, [data]), digest)
     except AppError:
         # A replay is judged against what is stored, not against today's catalogue.
         existing = session.get(Observation, data.id) if data.id is not None else None
@@ -490,16 +638,16 @@ def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
             raise
         return _replay_result(session, existing, user, digest)
     if insert_rows(session, [row]) is not None:  # not inserted: the id exists
-        existing = session.get(Observation, row["id"])
+        existing = session.get(Observation, row.id)
         assert existing is not None  # the conflict was on this id
         return _replay_result(session, existing, user, digest)
     insert_tags(session, tag_rows)
     if data.attachment_ids:
         attachments.claim(
-            session, user=user, observation_id=row["id"], attachment_ids=data.attachment_ids
+            session, user=user, observation_id=row.id, attachment_ids=data.attachment_ids
         )
-    tags = [(t["pain_point_id"], t["severity"]) for t in tag_rows]
-    return Created(NewObservation(**row), tags, True)
+    tags = [(t.pain_point_id, t.severity) for t in tag_rows]
+    return Created(NewObservation(*row), tags, True)
 
 
 def _replay_result(session: Session, existing: Observation, user: User, digest: str) -> Created:
@@ -557,7 +705,7 @@ def update(
     except ValidationError as exc:  # e.g. more tags than allowed after the merge of fields
         first = validation_errors(exc.errors())[0]
         raise Invalid(first["field"], first["message"]) from None
-    row, tag_rows = prepare(target, user, load_context(session, user, [target]), obs.payload_hash)
+    row, tag_rows = prepare(target, load_context(session, user, [target]), obs.payload_hash)
     for key in (
         "journey_id",
         "visit_id",
@@ -572,14 +720,14 @@ def update(
         "lon",
         "accuracy_m",
     ):
-        setattr(obs, key, row[key])
+        setattr(obs, key, getattr(row, key))
     obs.updated_at = utcnow()
     session.add(obs)
     session.flush()
     if "pain_points" in changes:
         session.execute(delete(ObservationTag).where(col(ObservationTag.observation_id) == obs.id))
         if tag_rows:
-            session.execute(insert(ObservationTag), tag_rows)
+            session.execute(insert(ObservationTag), [t._asdict() for t in tag_rows])
     if "attachment_ids" in changes:
         attachments.claim(
             session, user=user, observation_id=obs.id, attachment_ids=target.attachment_ids

@@ -33,6 +33,10 @@ async def sync_outbox(request: Request) -> Response:
     raw = await request.body()
 
     def work(session: Session, principal: Principal) -> bytes:
+        with service.collector_paused():
+            return _work(session, principal)
+
+    def _work(session: Session, principal: Principal) -> bytes:
         # Parsed on the worker thread, after authentication (a 401 comes before a 422).
         body, valid = service.parse(raw)
         total = len(body.pain_points) + len(body.visits) + len(body.observations)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from app.core.migrations import alembic_config
@@ -246,5 +246,83 @@ def test_day_marks_become_hour_marks(empty_database: str) -> None:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT DISTINCT day FROM backlog_dirty")).all()
         assert {None if d is None else str(d) for (d,) in rows} == {"2026-11-28", None}
+    finally:
+        engine.dispose()
+
+
+def _catalogue_rows(conn: Any, sqlite: bool) -> dict[str, Any]:
+    """A user, journey, stage, two pain points and an observation at 2026-11-29 10:xx UTC."""
+    ids = {k: uuid.uuid4() for k in ("user", "journey", "stage", "pain", "pain2", "obs")}
+    v: dict[str, Any] = {k: (i.hex if sqlite else str(i)) for k, i in ids.items()}
+    v["now"] = "2026-11-29 10:00:00.000000"
+    for sql in (
+        "INSERT INTO users (id, email, name, role, active, password_hash, created_at,"
+        " updated_at) VALUES (:user, 'a@example.com', 'A', 'manager', true, 'x', :now, :now)",
+        "INSERT INTO journeys (id, name, description, archived, created_by, created_at,"
+        " updated_at) VALUES (:journey, 'J', '', false, :user, :now, :now)",
+        "INSERT INTO stages (id, journey_id, name, description, position, created_at,"
+        " updated_at) VALUES (:stage, :journey, 'S', '', 0, :now, :now)",
+        "INSERT INTO pain_points (id, journey_id, stage_id, title, title_key, description,"
+        " status, created_by, created_at, updated_at) VALUES (:pain, :journey, :stage, 'P',"
+        " 'p', '', 'open', :user, :now, :now)",
+        "INSERT INTO pain_points (id, journey_id, stage_id, title, title_key, description,"
+        " status, created_by, created_at, updated_at) VALUES (:pain2, :journey, :stage, 'Q',"
+        " 'q', '', 'open', :user, :now, :now)",
+        "INSERT INTO observations (id, journey_id, observer_id, observed_at, note,"
+        " customer_goal, customer_quote, payload_hash, created_at, updated_at)"
+        " VALUES (:obs, :journey, :user, :now, 'n', '', '', '', :now, :now)",
+    ):
+        conn.execute(text(sql), v)
+    return v
+
+
+def _tag_trigger(conn: Any) -> str:
+    return str(
+        conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'backlog_tags_insert'"
+        ).scalar_one()
+    )
+
+
+def test_premarked_tags_skip_the_tag_trigger_and_never_commit(empty_database: str) -> None:
+    """b1a0c0de0014: on SQLite a tag inserted while tags_premarked holds a row marks nothing,
+    one inserted without marks its observation's hour; on both databases a transaction that
+    leaves a row in tags_premarked cannot commit; downgrade restores the trigger as it was."""
+    from sqlalchemy.exc import IntegrityError
+
+    cfg = alembic_config(empty_database)
+    cfg.attributes["configure_logger"] = False
+    sqlite = empty_database.startswith("sqlite")
+    command.upgrade(cfg, "b1a0c0de0013")
+    engine = create_engine(empty_database)
+    if sqlite:  # as the app's connections have them (app.core.db)
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA foreign_keys=ON"))
+    try:
+        if sqlite:
+            with engine.connect() as conn:
+                before = _tag_trigger(conn)
+        command.upgrade(cfg, "b1a0c0de0014")
+        with engine.begin() as conn:
+            v = _catalogue_rows(conn, sqlite)
+        tag = "INSERT INTO observation_tags VALUES (:obs, :pp, 3)"
+        if sqlite:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM backlog_dirty"))
+                conn.execute(text("INSERT INTO tags_premarked (id, guard) VALUES (1, 0)"))
+                conn.execute(text(tag), {**v, "pp": v["pain"]})
+                assert conn.execute(text("SELECT count(*) FROM backlog_dirty")).scalar() == 0
+                conn.execute(text("DELETE FROM tags_premarked"))
+                conn.execute(text(tag), {**v, "pp": v["pain2"]})
+                marks = conn.execute(text("SELECT day, hour FROM backlog_dirty")).all()
+                assert [(str(d), h) for d, h in marks] == [("2026-11-29", 10)]
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("INSERT INTO tags_premarked (id, guard) VALUES (1, 0)"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tags_premarked")).scalar() == 0
+        command.downgrade(cfg, "b1a0c0de0013")
+        assert "tags_premarked" not in _tables(empty_database)
+        if sqlite:
+            with engine.connect() as conn:
+                assert _tag_trigger(conn) == before
     finally:
         engine.dispose()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from app.models import Observation, ObservationTag
@@ -309,3 +311,102 @@ def test_the_response_encoder_renders_what_pydantic_renders() -> None:
         r if not isinstance(r, service.Done) else SyncResult(**r._asdict()) for r in results
     ]
     assert service.encode(results) == service.RESPONSE.dump_json(SyncResponse(results=as_models))
+
+
+def _marks(app: FastAPI) -> set[tuple[str, int | None]]:
+    with Session(app.state.engine) as s:
+        rows = s.execute(text("SELECT day, hour FROM backlog_dirty WHERE day IS NOT NULL"))
+        return {(str(day), hour) for day, hour in rows}
+
+
+def test_a_batch_marks_exactly_the_hours_of_its_observations(world: World, app: FastAPI) -> None:
+    """The bulk path inserts a batch's tags 'premarked' (on SQLite the tag trigger then skips
+    its look-ups, migration b1a0c0de0014): the hours marked stale are still exactly those of
+    the batch's observations, nothing of the premark is left, and a later tag write on a
+    stored observation (an edit, not premarked) marks its hour again."""
+    with Session(app.state.engine) as s:
+        s.execute(text("DELETE FROM backlog_dirty"))
+        s.commit()
+    hours = [("2026-11-18", 7), ("2026-11-18", 23), ("2026-11-19", 0), ("2026-11-20", 13)]
+    batch = [
+        world.obs(
+            observed_at=f"{day}T{hour:02d}:{10 + i:02d}:00Z",
+            pain_points=[tag(world, "queue"), tag(world, "receipt", 1 + i % 5)],
+        )
+        for i, (day, hour) in enumerate(hours * 3)
+    ]
+    assert {r["status"] for r in sync(world.alice.client, observations=batch)} == {"created"}
+    assert _marks(app) == set(hours)
+    with Session(app.state.engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM tags_premarked")) == 0
+        s.execute(text("DELETE FROM backlog_dirty"))
+        s.commit()
+    r = world.alice.client.patch(
+        f"/api/v1/observations/{batch[0]['id']}", json={"pain_points": [tag(world, "refund")]}
+    )
+    assert r.status_code == 200, r.text
+    assert _marks(app) == {hours[0]}
+
+
+def test_a_batch_stores_any_text_and_number_exactly(world: World) -> None:
+    """The bulk insert writes every value exactly, whatever characters a text holds (on
+    PostgreSQL each column goes as the text of one array literal: quotes, backslashes,
+    commas, braces, spaces and the word NULL must survive it) and whatever the numbers."""
+    texts = [
+        "",
+        "NULL",
+        "null",
+        ' "quoted" ',
+        'back\\slash \\\\ and \\"',
+        "a,b,{c},(d)",
+        "  leading and trailing  ",
+        "line\nbreak\ttab\r",
+        "émoji 🚪 ünïcödé",
+        "{}",
+        "'single'",
+    ]
+    batch = [
+        world.obs(
+            note=text or "x",
+            customer_goal=text,
+            customer_quote=texts[-1 - i],
+            customer_minutes_lost=[None, 0, 10_000][i % 3],
+            location=None if i == 0 else {"lat": -89.999999 + i, "lon": 179.1234567 - i / 7},
+            observed_at=f"2026-11-20T10:15:0{i % 10}.{i:06d}+0{i % 10}:30",
+        )
+        for i, text in enumerate(texts)
+    ]
+    assert {r["status"] for r in sync(world.alice.client, observations=batch)} == {"created"}
+    for sent in batch:
+        got = world.alice.client.get(f"/api/v1/observations/{sent['id']}").json()
+        for key in ("note", "customer_goal", "customer_quote", "customer_minutes_lost"):
+            assert got[key] == sent[key], key
+        assert got["location"] == (
+            None if sent["location"] is None else {**sent["location"], "accuracy_m": None}
+        )
+        assert datetime.fromisoformat(got["observed_at"]) == datetime.fromisoformat(
+            sent["observed_at"]
+        )
+    # Equal payloads replay as such: what was stored hashes like what is sent.
+    assert {r["status"] for r in sync(world.alice.client, observations=batch)} == {"exists"}
+
+
+def test_the_collector_is_paused_for_one_batch_only() -> None:
+    import gc
+
+    from app.sync.service import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # off already (another batch in progress): left as it is
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError, match="in the batch"), collector_paused():
+        raise ValueError("in the batch")
+    assert gc.isenabled()
