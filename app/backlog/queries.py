@@ -671,6 +671,7 @@ def presence_rows(
     cur: Split,
     raw: Ranges,
     candidates: Ranges = (),
+    candidate_days: Sequence[date] = (),
 ) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
     'o', chunk, bits, member, sure) whose OR per pain point, kind and chunk is a set of
@@ -679,12 +680,20 @@ def presence_rows(
     `member`). `candidates` are partial hours with clean rollups: their rows (sure = 0) are
     everyone who saw the pain point in the whole hour, a superset of who saw it in the
     partial hour, so when those are all in the sure set the partial hour's raw rows add no
-    one (see `MemberSets`). SQLite gets `bit_or` from app/core/db.py."""
+    one (see `MemberSets`). `candidate_days`, days with clean rollups whose hours and partial
+    hours are not asked for here: their whole days' sets (sure = 0), a superset of who saw
+    the pain point in any part of them, likewise. SQLite gets `bit_or` from
+    app/core/db.py."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
     yes = literal(1, sa.Integer())
     blocks, singles = cur.blocks()
-    if blocks or singles:
+    for sure_, cond in (
+        (1, [*blocks, *((1, d) for d in singles)]),
+        (0, [(1, d) for d in candidate_days]),
+    ):
+        if not cond:
+            continue
         parts.append(
             select(
                 sa.type_coerce(PR.c.pain_point_id, sa.String()),  # no uuid per row
@@ -692,13 +701,13 @@ def presence_rows(
                 PR.c.chunk,
                 PR.c.bits.label("bits"),
                 sa.cast(sa.null(), sa.String()).label("member"),
-                yes.label("sure"),
+                literal(sure_, sa.Integer()).label("sure"),
             )
             .select_from(PR.join(P, P.c.id == PR.c.pain_point_id))
             .where(
                 PR.c.dim == sl.dim,
                 PR.c.dim_value == sl.value,
-                _block_cond(PR, [*blocks, *((1, d) for d in singles)]),
+                _block_cond(PR, cond),
                 PR.c.member_kind.in_(kinds),
                 *_rollup_pp_conditions(f),
             )

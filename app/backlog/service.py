@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -116,6 +116,9 @@ class Plan:
     # rest.
     partial: tuple[tuple[datetime, datetime], ...] = ()
     rest: tuple[tuple[datetime, datetime], ...] = ()
+    # Edge days with clean rollups: their hours and partial hours are read for the distinct
+    # counts only when their whole day's members are not all counted already.
+    edge_days: frozenset[date] = frozenset()
 
     @property
     def totals_from_rollups(self) -> bool:
@@ -148,7 +151,9 @@ def plan(
     cur = split(start, end, todo)
     prev, weighted = queries.weighted_ranges(cur, split(prev_from, start, todo), todo)
     partial, rest = queries.clean_partial_hours(cur.raw, todo)
-    return Plan(sl, cur, prev, todo.totals_stale, weighted, partial, rest)
+    edges = {d for d, _, _ in cur.hours} | {a.date() for a, _ in partial}
+    edge_days = frozenset(d for d in edges if d not in todo.days)
+    return Plan(sl, cur, prev, todo.totals_stale, weighted, partial, rest, edge_days)
 
 
 @dataclass
@@ -220,12 +225,19 @@ def _measures(
                 counts.by_stage[a.pain_point_id.hex] = int(a.frequency)
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
+        # First the sure sets and the candidates of the edges (whole edge days with clean
+        # rollups, partial hours with clean rollups); the edges themselves only when a
+        # candidate is not counted yet, which at volume they all are.
         members = queries.MemberSets()
-        presence = queries.presence_rows(f, p.sl, p.cur, p.rest, p.partial)
+        days = p.edge_days
+        first = replace(p.cur, hours=tuple(h for h in p.cur.hours if h[0] not in days))
+        later = replace(Split(), hours=tuple(h for h in p.cur.hours if h[0] in days))
+        candidates = tuple(r for r in p.partial if r[0].date() not in days)
+        presence = queries.presence_rows(f, p.sl, first, p.rest, candidates, sorted(days))
         if presence is not None:
             members.add(session.execute(presence))
-        if p.partial and not members.covered(set(out)):
-            again = queries.presence_rows(f, p.sl, Split(), p.partial)
+        if (p.partial or later.hours) and not members.covered(set(out)):
+            again = queries.presence_rows(f, p.sl, later, p.partial)
             assert again is not None
             members.add(session.execute(again))
         for (pid, kind), n in members.counts().items():

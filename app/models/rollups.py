@@ -200,6 +200,11 @@ class BacklogTotalsHourly(SQLModel, table=True):
     """`backlog_totals` per UTC hour."""
 
     __tablename__ = "backlog_totals_hourly"
+    # The totals of all journeys (no `value`) by slice and time; the primary key has `value`
+    # before `day`.
+    __table_args__ = (
+        sa.Index("ix_backlog_totals_hourly_slice_time", "dim", "dim_value", "kind", "day", "hour"),
+    )
 
     dim: str = Field(primary_key=True, max_length=1)
     dim_value: str = Field(primary_key=True, max_length=32)
