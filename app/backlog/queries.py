@@ -493,6 +493,18 @@ def _hex_column(column: Any) -> ColumnElement[str]:
 # --- per pain point ---------------------------------------------------------------------------
 
 
+def _current_measures(r: Any, now_: ColumnElement[bool]) -> list[Any]:
+    """Severity, minutes and first/last seen over raw tag rows `r` (columns severity,
+    minutes, at) of the current window (`now_`)."""
+    ts = UTCDateTime()
+    return [
+        func.coalesce(func.sum(case((now_, r.c.severity))), 0).label("severity_sum"),
+        func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label("minutes"),
+        sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
+        sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+    ]
+
+
 def raw_per_pain_point(f: Filters, cur: Ranges, prev: Ranges, start: datetime) -> Select[Any]:
     """The raw path: one row per pain point with a tag in the ranges, its current-window
     measures (at or after `start`) with distinct sites and observers, and the previous
@@ -508,15 +520,11 @@ def raw_per_pain_point(f: Filters, cur: Ranges, prev: Ranges, start: datetime) -
         OB.c.observer_id.label("observer_id"),
     )
     now_ = r.c.at >= start
-    ts = UTCDateTime()
     cols: list[Any] = [
         r.c.pp.label("pain_point_id"),
         func.count(case((now_, 1))).label("frequency"),
         func.count(case((~now_, 1))).label("previous_frequency"),
-        func.coalesce(func.sum(case((now_, r.c.severity))), 0).label("severity_sum"),
-        func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label("minutes"),
-        sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
-        sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+        *_current_measures(r, now_),
         func.count(sa.distinct(case((now_, r.c.site_id)))).label("sites"),
         func.count(sa.distinct(case((now_, r.c.observer_id)))).label("observers"),
     ]
@@ -554,19 +562,13 @@ def raw_weighted_per_pain_point(
     shared = total or stages
     r = rows.cte("r").prefix_with("MATERIALIZED") if shared else rows.subquery("r")
     now_ = r.c.cw == 1
-    ts = UTCDateTime()
     out: list[Select[Any]] = [
         select(
             literal("p", sa.String()).label("k"),
             r.c.pp.label("pain_point_id"),
             func.sum(r.c.cw).label("frequency"),
             func.sum(r.c.pw).label("previous_frequency"),
-            func.coalesce(func.sum(case((now_, r.c.severity))), 0).label("severity_sum"),
-            func.coalesce(func.sum(case((now_, func.coalesce(r.c.minutes, 0)))), 0).label(
-                "minutes"
-            ),
-            sa.type_coerce(func.min(case((now_, r.c.at))), ts).label("first_seen"),
-            sa.type_coerce(func.max(case((now_, r.c.at))), ts).label("last_seen"),
+            *_current_measures(r, now_),
         ).group_by(r.c.pp)
     ]
     zero = literal(0, one)

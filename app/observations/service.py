@@ -591,31 +591,9 @@ def prepare(
     return row, tags
 
 
-@dataclass(slots=True)
-class NewObservation:
-    """A row just inserted, as `create` hands it back: building a SQLModel table instance
-    (validation and ORM instrumentation) cost more than the insert itself. Its fields are
-    ObservationRow's, in the same order."""
-
-    id: uuid.UUID
-    journey_id: uuid.UUID
-    visit_id: uuid.UUID | None
-    site_id: uuid.UUID | None
-    observer_id: uuid.UUID
-    channel: str | None
-    observed_at: datetime
-    note: str
-    customer_goal: str
-    customer_quote: str
-    customer_minutes_lost: int | None
-    lat: float | None
-    lon: float | None
-    accuracy_m: float | None
-    payload_hash: str
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-    deleted_by: uuid.UUID | None
+# A row just inserted, as `create` hands it back: building a SQLModel table instance
+# (validation and ORM instrumentation) cost more than the insert itself.
+NewObservation = ObservationRow
 
 
 @dataclass
@@ -647,7 +625,7 @@ def create(session: Session, *, data: ObservationCreate, user: User) -> Created:
             session, user=user, observation_id=row.id, attachment_ids=data.attachment_ids
         )
     tags = [(t.pain_point_id, t.severity) for t in tag_rows]
-    return Created(NewObservation(*row), tags, True)
+    return Created(row, tags, True)
 
 
 def _replay_result(session: Session, existing: Observation, user: User, digest: str) -> Created:

@@ -5,8 +5,9 @@ rebuild makes, and reads refresh dirty past days after their response."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ WINDOW = {"from": "2026-04-20", "to": "2026-05-20"}
 STEP = timedelta(days=2, hours=7)
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
+T = TypeVar("T")
 
 
 def _pending(app: FastAPI) -> rollup.Pending:
@@ -58,6 +60,16 @@ def _items(b: Builder) -> list[dict[str, Any]]:
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
     return items
+
+
+def _rollups_equal_raw(monkeypatch: pytest.MonkeyPatch, answers: Callable[[], T]) -> T:
+    """The answers on the rollup path, checked equal to the raw path's."""
+    got = answers()
+    monkeypatch.setattr(service, "USE_ROLLUPS", False)
+    want = answers()
+    monkeypatch.setattr(service, "USE_ROLLUPS", True)
+    assert got == want
+    return got
 
 
 def test_whole_days_come_from_the_rollups_and_dirty_days_from_raw_rows(
@@ -245,11 +257,7 @@ def test_long_windows_read_blocks_of_days_exactly(
         return out
 
     def same_as_raw() -> None:
-        got = answers()
-        monkeypatch.setattr(service, "USE_ROLLUPS", False)
-        want = answers()
-        monkeypatch.setattr(service, "USE_ROLLUPS", True)
-        assert got == want
+        got = _rollups_equal_raw(monkeypatch, answers)
         assert any(a.get("items") for a in got)
 
     same_as_raw()
@@ -399,11 +407,7 @@ def test_previous_window_partial_hours_read_as_the_hour_minus_the_rest(
         return out
 
     def same_as_raw() -> None:
-        got = answers()
-        monkeypatch.setattr(service, "USE_ROLLUPS", False)
-        want = answers()
-        monkeypatch.setattr(service, "USE_ROLLUPS", True)
-        assert got == want
+        got = _rollups_equal_raw(monkeypatch, answers)
         assert all(i["previous_frequency"] > 0 for a in got[:3] for i in a["items"])
 
     same_as_raw()
@@ -442,12 +446,7 @@ def test_members_seen_only_in_a_partial_hour_are_counted(
         return int(item["sites"])
 
     def both(window: dict[str, str]) -> int:
-        got = sites(window)
-        monkeypatch.setattr(service, "USE_ROLLUPS", False)
-        want = sites(window)
-        monkeypatch.setattr(service, "USE_ROLLUPS", True)
-        assert got == want
-        return got
+        return _rollups_equal_raw(monkeypatch, lambda: sites(window))
 
     assert both({"from": "2026-05-05T10:20:00Z", "to": "2026-05-08T00:00:00Z"}) == 2
     assert both({"from": "2026-05-05T10:35:00Z", "to": "2026-05-08T00:00:00Z"}) == 2
