@@ -28,12 +28,13 @@ across journeys are refused)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
@@ -80,6 +81,8 @@ TH = BacklogTotalsHourly.__table__  # type: ignore[attr-defined]
 VH = BacklogVisitsHourly.__table__  # type: ignore[attr-defined]
 
 Ranges = Sequence[tuple[datetime, datetime]]
+# Raw ranges as a statement sees them: instants, or bind parameters named after them (`slots`).
+Bounds = Sequence[tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -350,16 +353,16 @@ def _when(table: Any, s: Split, hourly: bool) -> ColumnElement[bool]:
     return _hours(table, s) if hourly else _days(table.c.day, s)
 
 
-def _in_ranges(column: Any, ranges: Ranges) -> ColumnElement[bool]:
+def _in_ranges(column: Any, ranges: Bounds) -> ColumnElement[bool]:
     if not ranges:
         return false()
     return or_(*[and_(column >= s, column < e) for s, e in ranges])
 
 
-Build = Callable[[datetime | None, datetime | None], Select[Any]]
+Build = Callable[[Any, Any], Select[Any]]
 
 
-def _per_range(ranges: Ranges, build: Build, *, shared: bool = False) -> Any:
+def _per_range(ranges: Bounds, build: Build, *, shared: bool = False) -> Any:
     """build(start, end) for each range, as one UNION ALL subquery (or the lone select). One
     range scan each: an OR of ranges makes SQLite merge row ids and then visit the table,
     losing the covering index. `shared`: a materialised CTE, for statements that read the
@@ -375,7 +378,7 @@ def _per_range(ranges: Ranges, build: Build, *, shared: bool = False) -> Any:
     return stmt.subquery("r")
 
 
-def _range(column: Any, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+def _range(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
     if start is None or end is None:
         return false()
     return and_(column >= start, column < end)
@@ -455,9 +458,7 @@ def _rollup_pp_conditions(f: Filters) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _joined(
-    f: Filters, start: datetime | None, end: datetime | None
-) -> tuple[Any, list[ColumnElement[bool]]]:
+def _joined(f: Filters, start: Any, end: Any) -> tuple[Any, list[ColumnElement[bool]]]:
     src = T.join(OB, OB.c.id == T.c.observation_id).join(P, P.c.id == T.c.pain_point_id)
     conds = [
         *observation_conditions(f),
@@ -467,10 +468,10 @@ def _joined(
     return src, conds
 
 
-def _tag_rows(f: Filters, ranges: Ranges, *columns: Any, shared: bool = False) -> Any:
+def _tag_rows(f: Filters, ranges: Bounds, *columns: Any, shared: bool = False) -> Any:
     """The matching tags in the ranges with the given columns, as a subquery `r`."""
 
-    def build(s: datetime | None, e: datetime | None) -> Select[Any]:
+    def build(s: Any, e: Any) -> Select[Any]:
         src, conds = _joined(f, s, e)
         return select(*columns).select_from(src).where(*conds)
 
@@ -505,7 +506,7 @@ def _current_measures(r: Any, now_: ColumnElement[bool]) -> list[Any]:
     ]
 
 
-def raw_per_pain_point(f: Filters, cur: Ranges, prev: Ranges, start: datetime) -> Select[Any]:
+def raw_per_pain_point(f: Filters, cur: Bounds, prev: Bounds, start: Any) -> Select[Any]:
     """The raw path: one row per pain point with a tag in the ranges, its current-window
     measures (at or after `start`) with distinct sites and observers, and the previous
     window's frequency, in one pass."""
@@ -532,17 +533,22 @@ def raw_per_pain_point(f: Filters, cur: Ranges, prev: Ranges, start: datetime) -
 
 
 def raw_weighted_per_pain_point(
-    f: Filters, ranges: Sequence[Weighted], *, total: bool = False, stages: bool = False
+    f: Filters,
+    ranges: Sequence[tuple[Any, Any, int, int]],
+    *,
+    total: bool = False,
+    stages: bool = False,
 ) -> list[Select[Any]]:
     """The rollup path's raw part of the measures (`weighted_ranges`): one row per pain point
     (k 'p') with a tag in the ranges, each row counted as its range's weights say. From the
     same scan, as `frequency`: `total`, the current window's counted observations in these
     ranges (k 't', the raw part of `total_observations`); `stages`, those per stage (k 's',
-    id = the stage: the raw part of the heatmap's observations per stage)."""
+    id = the stage: the raw part of the heatmap's observations per stage). `ranges`: (start,
+    end, cur, prev) as `Weighted`."""
     one = sa.Integer()
 
-    def build(w: Weighted) -> Select[Any]:
-        src, conds = _joined(f, w.start, w.end)
+    def build(start: Any, end: Any, cur: int, prev: int) -> Select[Any]:
+        src, conds = _joined(f, start, end)
         return (
             select(
                 T.c.pain_point_id.label("pp"),
@@ -551,14 +557,14 @@ def raw_weighted_per_pain_point(
                 OB.c.observed_at.label("at"),
                 T.c.severity.label("severity"),
                 OB.c.customer_minutes_lost.label("minutes"),
-                literal(w.cur, one).label("cw"),
-                literal(w.prev, one).label("pw"),
+                literal(cur, one).label("cw"),
+                literal(prev, one).label("pw"),
             )
             .select_from(src)
             .where(*conds)
         )
 
-    rows = union_all([build(w) for w in ranges])
+    rows = union_all([build(*w) for w in ranges])
     shared = total or stages
     r = rows.cte("r").prefix_with("MATERIALIZED") if shared else rows.subquery("r")
     now_ = r.c.cw == 1
@@ -671,15 +677,16 @@ def presence_rows(
     f: Filters,
     sl: Slice,
     cur: Split,
-    raw: Ranges,
-    candidates: Ranges = (),
+    raw: Bounds,
+    candidates: Sequence[tuple[date, int]] = (),
     candidate_days: Sequence[date] = (),
 ) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
     'o', chunk, bits, member, sure) whose OR per pain point, kind and chunk is a set of
     members: presence sets of the whole days' blocks, and for the hours of the edge days and
     the `raw` ranges one row per member with its bit (or, not numbered yet, its id in
-    `member`). `candidates` are partial hours with clean rollups: their rows (sure = 0) are
+    `member`). `candidates` are (day, hour) of partial hours with clean rollups: their rows
+    (sure = 0) are
     everyone who saw the pain point in the whole hour, a superset of who saw it in the
     partial hour, so when those are all in the sure set the partial hour's raw rows add no
     one (see `MemberSets`). `candidate_days`, days with clean rollups whose hours and partial
@@ -721,8 +728,8 @@ def presence_rows(
         mask = sum(1 << h for h in range(a, b))
         sure_bits[d] = sure_bits.get(d, 0) | mask
         any_bits[d] = any_bits.get(d, 0) | mask
-    for at, _ in candidates:
-        any_bits[at.date()] = any_bits.get(at.date(), 0) | 1 << at.hour
+    for d, h in candidates:
+        any_bits[d] = any_bits.get(d, 0) | 1 << h
     if any_bits:
         sure: Any = literal(0, sa.BigInteger())
         if sure_bits:
@@ -833,7 +840,7 @@ def _uuid(value: Any) -> uuid.UUID:
 # --- totals -----------------------------------------------------------------------------------
 
 
-def raw_distinct_observations(f: Filters, ranges: Ranges) -> Select[Any]:
+def raw_distinct_observations(f: Filters, ranges: Bounds) -> Select[Any]:
     """Counted observations with at least one matching tag: a streaming count with EXISTS,
     not a COUNT(DISTINCT) that must sort every observation id of the window."""
     tagged = (
@@ -843,7 +850,7 @@ def raw_distinct_observations(f: Filters, ranges: Ranges) -> Select[Any]:
         .exists()
     )
 
-    def build(s: datetime | None, e: datetime | None) -> Select[Any]:
+    def build(s: Any, e: Any) -> Select[Any]:
         return (
             select(func.count().label("n"))
             .select_from(OB)
@@ -863,7 +870,7 @@ def rollup_distinct_observations(sl: Slice, cur: Split, *, hourly: bool = False)
     return select(func.coalesce(func.sum(TT.c.n), 0)).where(*conds, _when(TT, cur, hourly))
 
 
-def raw_observations_by_stage(f: Filters, ranges: Ranges) -> Select[Any]:
+def raw_observations_by_stage(f: Filters, ranges: Bounds) -> Select[Any]:
     r = _tag_rows(f, ranges, P.c.stage_id.label("stage_id"), OB.c.id.label("oid"))
     return select(r.c.stage_id, func.count(sa.distinct(r.c.oid))).group_by(r.c.stage_id)
 
@@ -884,7 +891,7 @@ def rollup_observations_by_stage(sl: Slice, cur: Split) -> Select[Any]:
     return select(u.c.value, func.sum(u.c.n)).group_by(u.c.value)
 
 
-def raw_customers_observed(f: Filters, ranges: Ranges) -> Select[Any]:
+def raw_customers_observed(f: Filters, ranges: Bounds) -> Select[Any]:
     conds: list[ColumnElement[bool]] = [_in_ranges(V.c.started_at, ranges)]
     if f.site_id is not None:
         conds.append(V.c.site_id == f.site_id)
@@ -1049,3 +1056,137 @@ def union_all(parts: Sequence[Any]) -> Any:
 def window_counts(parts: Sequence[Select[Any]]) -> Select[Any]:
     u = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("w")
     return select(u.c.key, func.sum(u.c.n)).group_by(u.c.key)
+
+
+# --- statements built once per shape ----------------------------------------------------------
+#
+# Between two reads of the same backlog only the raw ranges' instants move with the clock; the
+# rollup parts (blocks, days, hours) change when an hour passes or a mark appears. Building a
+# statement here makes thousands of SQLAlchemy expression objects and SQLAlchemy then walks
+# them for its cache key: that cost about as much Python as the rest of a read. So the
+# backlog's statements are built once per shape — filters, slice, whole days and hours, the
+# number and weights of the raw ranges — with the raw instants as named parameters (`slots`,
+# `slot_values`), and reused: with them SQLAlchemy's cache key and compiled form, and the
+# driver's prepared statement.
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _by_shape(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`fn` memoised on its arguments (all hashable shapes: filters, slices, splits without
+    their raw ranges, counts) and on the rollup constants that shape statements (the property
+    test shrinks them)."""
+
+    @functools.lru_cache(maxsize=512)
+    def cached(consts: Any, *args: Any, **kwargs: Any) -> _R:
+        return fn(*args, **kwargs)
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        named: dict[str, Any] = kwargs
+        return cached((rollup.SPANS, rollup.HOUR_SPANS, rollup.CHUNK), *args, **named)
+
+    return wrapper
+
+
+def shape(s: Split) -> Split:
+    """The split without its raw ranges (they are parameters: `slots`)."""
+    return replace(s, raw=()) if s.raw else s
+
+
+def slots(prefix: str, n: int) -> tuple[tuple[Any, Any], ...]:
+    """n raw ranges as bind parameters `{prefix}{i}s` / `{prefix}{i}e`."""
+    ts = UTCDateTime()
+    return tuple(
+        (sa.bindparam(f"{prefix}{i}s", type_=ts), sa.bindparam(f"{prefix}{i}e", type_=ts))
+        for i in range(n)
+    )
+
+
+def slot_values(prefix: str, ranges: Ranges) -> dict[str, datetime]:
+    """The values of `slots(prefix, len(ranges))`."""
+    out: dict[str, datetime] = {}
+    for i, (s, e) in enumerate(ranges):
+        out[f"{prefix}{i}s"] = s
+        out[f"{prefix}{i}e"] = e
+    return out
+
+
+@_by_shape
+def raw_statement(f: Filters, n_cur: int, n_prev: int) -> Select[Any]:
+    """`raw_per_pain_point` over slots 'c' (current) and 'p' (previous), start `start`."""
+    start = sa.bindparam("start", type_=UTCDateTime())
+    return raw_per_pain_point(f, slots("c", n_cur), slots("p", n_prev), start)
+
+
+@_by_shape
+def measures_statement(
+    f: Filters,
+    sl: Slice,
+    cur: Split,
+    prev: Split,
+    weights: tuple[tuple[int, int], ...],
+    *,
+    total: bool,
+    stages: bool,
+) -> Select[Any] | None:
+    """The rollup path's measures (`sum_per_pain_point`): whole days, whole hours and the
+    weighted raw ranges, slots 'w' (`weights`: each range's (cur, prev))."""
+    parts: list[Select[Any]] = []
+    if cur.lo is not None or prev.lo is not None:
+        parts += rollup_per_pain_point(f, sl, cur, prev)
+    if cur.hours or prev.hours:
+        parts += rollup_per_pain_point(f, sl, cur, prev, hourly=True)
+    if weights:
+        bounds = slots("w", len(weights))
+        ranges = [(s, e, c, p) for (s, e), (c, p) in zip(bounds, weights, strict=True)]
+        parts += raw_weighted_per_pain_point(f, ranges, total=total, stages=stages)
+    return sum_per_pain_point(parts) if parts else None
+
+
+@_by_shape
+def presence_statement(
+    f: Filters,
+    sl: Slice,
+    cur: Split,
+    n_raw: int,
+    candidates: tuple[tuple[date, int], ...] = (),
+    candidate_days: tuple[date, ...] = (),
+) -> Select[Any] | None:
+    """`presence_rows` with its raw ranges as slots 'r'."""
+    return presence_rows(f, sl, cur, slots("r", n_raw), candidates, candidate_days)
+
+
+@_by_shape
+def scalars_statement(
+    f: Filters, sl: Slice | None, cur: Split, n_raw: int, *, totals: str
+) -> tuple[Select[Any], int]:
+    """[total observations parts…, customers observed parts…] as one row of scalar
+    subqueries, and how many of the columns are total parts. `totals`: 'rollup' (the rollups
+    and, `n_raw` slots 'c', the raw rows), 'rollup-counted' (the raw part already counted by
+    the measures' scan), 'raw' (everything raw: one slot 'x')."""
+    raw = slots("c", n_raw)
+    parts: list[Any] = []
+    if totals == "raw" or sl is None:
+        parts.append(raw_distinct_observations(f, slots("x", 1)))
+    else:
+        parts.append(rollup_distinct_observations(sl, cur))
+        if cur.hours:
+            parts.append(rollup_distinct_observations(sl, cur, hourly=True))
+        if raw and totals == "rollup":
+            parts.append(raw_distinct_observations(f, raw))
+    n_totals = len(parts)
+    if sl is not None and cur.lo is not None:
+        parts.append(rollup_customers_observed(sl, cur))
+    if sl is not None and cur.hours:
+        parts.append(rollup_customers_observed(sl, cur, hourly=True))
+    if raw:
+        parts.append(raw_customers_observed(f, raw))
+    return select(*[stmt.scalar_subquery() for stmt in parts]), n_totals
+
+
+@_by_shape
+def stages_statement(sl: Slice, cur: Split) -> Select[Any]:
+    """`rollup_observations_by_stage` (the heatmap's observations per stage)."""
+    return rollup_observations_by_stage(sl, cur)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -195,28 +195,34 @@ def _measures(
     out: dict[uuid.UUID, _Agg] = {}
     counts = RawCounts()
     if p.sl is None:
-        stmt = queries.raw_per_pain_point(f, p.cur.raw, p.prev.raw, start)
-        for a in session.execute(stmt):
+        stmt = queries.raw_statement(f, len(p.cur.raw), len(p.prev.raw))
+        params = {
+            **queries.slot_values("c", p.cur.raw),
+            **queries.slot_values("p", p.prev.raw),
+            "start": start,
+        }
+        for a in session.execute(stmt, params):
             agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
             agg.add(a)
         return {k: v for k, v in out.items() if v.frequency > 0}, counts
     # Days, blocks, hours and raw rows as one UNION ALL added up per pain point: one round
     # trip (each costs milliseconds on a loaded machine), one row per pain point.
-    parts: list[Any] = []
-    if p.cur.lo is not None or p.prev.lo is not None:
-        parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev)
-    if p.cur.hours or p.prev.hours:
-        parts += queries.rollup_per_pain_point(f, p.sl, p.cur, p.prev, hourly=True)
-    if p.weighted:
-        cur = p.totals_from_rollups and any(w.cur for w in p.weighted)
-        parts += queries.raw_weighted_per_pain_point(
-            f, p.weighted, total=cur, stages=cur and stages
-        )
-        if cur:
-            counts.total = 0
-            counts.by_stage = {} if stages else None
-    if parts:
-        for a in session.execute(queries.sum_per_pain_point(parts)):
+    cur = p.totals_from_rollups and any(w.cur for w in p.weighted)
+    if cur:
+        counts.total = 0
+        counts.by_stage = {} if stages else None
+    measures = queries.measures_statement(
+        f,
+        p.sl,
+        queries.shape(p.cur),
+        queries.shape(p.prev),
+        tuple((w.cur, w.prev) for w in p.weighted),
+        total=cur,
+        stages=cur and stages,
+    )
+    if measures is not None:
+        params = queries.slot_values("w", [(w.start, w.end) for w in p.weighted])
+        for a in session.execute(measures, params):
             if a.k == "p":
                 out.setdefault(a.pain_point_id, _Agg()).add(a)
             elif a.k == "t":
@@ -230,16 +236,23 @@ def _measures(
         # candidate is not counted yet, which at volume they all are.
         members = queries.MemberSets()
         days = p.edge_days
-        first = replace(p.cur, hours=tuple(h for h in p.cur.hours if h[0] not in days))
-        later = replace(Split(), hours=tuple(h for h in p.cur.hours if h[0] in days))
-        candidates = tuple(r for r in p.partial if r[0].date() not in days)
-        presence = queries.presence_rows(f, p.sl, first, p.rest, candidates, sorted(days))
+        first = Split(
+            p.cur.lo,
+            p.cur.hi,
+            p.cur.skip,
+            hours=tuple(h for h in p.cur.hours if h[0] not in days),
+        )
+        later = Split(hours=tuple(h for h in p.cur.hours if h[0] in days))
+        candidates = tuple((a.date(), a.hour) for a, _ in p.partial if a.date() not in days)
+        presence = queries.presence_statement(
+            f, p.sl, first, len(p.rest), candidates, tuple(sorted(days))
+        )
         if presence is not None:
-            members.add(session.execute(presence))
+            members.add(session.execute(presence, queries.slot_values("r", p.rest)))
         if (p.partial or later.hours) and not members.covered(set(out)):
-            again = queries.presence_rows(f, p.sl, later, p.partial)
+            again = queries.presence_statement(f, p.sl, later, len(p.partial))
             assert again is not None
-            members.add(session.execute(again))
+            members.add(session.execute(again, queries.slot_values("r", p.partial)))
         for (pid, kind), n in members.counts().items():
             if pid in out:
                 setattr(out[pid], "sites" if kind == "s" else "observers", n)
@@ -297,25 +310,18 @@ def _scalars(
 ) -> list[int]:
     """[total observations, customers observed], each the sum of its rollup and raw parts,
     in one round trip (`raw_total`: the raw part of the first, already counted)."""
-    totals: list[Any] = []
-    if p.totals_from_rollups and p.sl is not None:
-        totals.append(queries.rollup_distinct_observations(p.sl, p.cur))
-        if p.cur.hours:
-            totals.append(queries.rollup_distinct_observations(p.sl, p.cur, hourly=True))
-        if p.cur.raw and raw_total is None:
-            totals.append(queries.raw_distinct_observations(f, p.cur.raw))
+    if not p.totals_from_rollups:
+        totals = "raw"
     else:
-        totals.append(queries.raw_distinct_observations(f, split(start, end, None).raw))
-    customers: list[Any] = []
-    if p.sl is not None and p.cur.lo is not None:
-        customers.append(queries.rollup_customers_observed(p.sl, p.cur))
-    if p.sl is not None and p.cur.hours:
-        customers.append(queries.rollup_customers_observed(p.sl, p.cur, hourly=True))
-    if p.cur.raw:
-        customers.append(queries.raw_customers_observed(f, p.cur.raw))
-    cols = [stmt.scalar_subquery() for stmt in totals + customers]
-    values = [int(v or 0) for v in session.execute(select(*cols)).one()]
-    return [sum(values[: len(totals)]) + (raw_total or 0), sum(values[len(totals) :])]
+        totals = "rollup" if raw_total is None else "rollup-counted"
+    stmt, n = queries.scalars_statement(
+        f, p.sl, queries.shape(p.cur), len(p.cur.raw), totals=totals
+    )
+    params = queries.slot_values("c", p.cur.raw)
+    if totals == "raw":
+        params.update(queries.slot_values("x", [(start, end)]))
+    values = [int(v or 0) for v in session.execute(stmt, params).one()]
+    return [sum(values[:n]) + (raw_total or 0), sum(values[n:])]
 
 
 def _improvements(
@@ -462,7 +468,7 @@ def heatmap(
     by_stage_obs: dict[str, int] = dict(counts.by_stage or {})
     raw = () if counts.by_stage is not None else p.cur.raw
     if p.totals_from_rollups and p.sl is not None:
-        stmt = queries.rollup_observations_by_stage(p.sl, p.cur)
+        stmt = queries.stages_statement(p.sl, queries.shape(p.cur))
         for value, n in session.execute(stmt):
             by_stage_obs[value] = by_stage_obs.get(value, 0) + int(n)
     else:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.backlog import rollup, service
+from app.backlog import queries, rollup, service
 from tests.backlog.conftest import ROLLUPS, Builder, iso, rebuild
 from tests.factories import Factory
 
@@ -452,3 +452,47 @@ def test_members_seen_only_in_a_partial_hour_are_counted(
     assert both({"from": "2026-05-05T10:35:00Z", "to": "2026-05-08T00:00:00Z"}) == 2
     assert both({"from": "2026-05-05T10:45:00Z", "to": "2026-05-08T00:00:00Z"}) == 1
     assert both({"from": "2026-05-05T10:05:00Z", "to": "2026-05-05T10:50:00Z"}) == 3
+
+
+def test_statements_are_built_once_per_shape(
+    app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reads whose windows differ only inside their edge hours have the same shape: the
+    second builds no statement (its raw instants are parameters of the first's statements),
+    and each answers for its own window, as the raw path does."""
+    b = Builder(factory.bearer("manager"), [factory.bearer("observer"), factory.bearer("observer")])
+    jid, stages = b.journey("Buy", ["Arrive", "Pay"])
+    made = [b.pain_point(stages[k % 2], t, None) for k, t in enumerate(("Queue", "Card", "Bag"))]
+    pids = [p for p in made if p]
+    site = b.site("North")
+    t0 = datetime(2026, 5, 5, 6, 0, tzinfo=UTC)
+    for k in range(90):
+        tags = {p: 1 + (k + i) % 5 for i, p in enumerate(pids) if (k * (i + 2)) % 7 < 4}
+        assert b.observation(
+            k % 2, jid, site if k % 3 else None, "web", t0 + k * 6 * MINUTE, k, tags
+        )
+    b.visit(0, site, "web", datetime(2026, 5, 5, 13, 30, tzinfo=UTC), 7)
+    rebuild(app, full=True)
+    built: list[str] = []
+    real_slots = queries.slots
+
+    def counting_slots(prefix: str, n: int) -> Any:
+        built.append(prefix)
+        return real_slots(prefix, n)
+
+    monkeypatch.setattr(queries, "slots", counting_slots)
+    client = b.observers[0].client
+
+    def read(window: dict[str, str]) -> Any:
+        r = client.get("/api/v1/backlog", params=window)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    early = {"from": "2026-05-05T10:20:00Z", "to": "2026-05-05T13:37:00Z"}
+    late = {"from": "2026-05-05T10:26:00Z", "to": "2026-05-05T13:43:00Z"}
+    first = _rollups_equal_raw(monkeypatch, lambda: read(early))
+    built.clear()
+    second = read(late)
+    assert built == []  # nothing built: the same statements, other parameters
+    assert second == _rollups_equal_raw(monkeypatch, lambda: read(late))
+    assert first["items"] != second["items"]
