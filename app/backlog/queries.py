@@ -1078,7 +1078,9 @@ def _by_shape(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     their raw ranges, counts) and on the rollup constants that shape statements (the property
     test shrinks them)."""
 
-    @functools.lru_cache(maxsize=512)
+    # ~0.5 MiB per shape with its compiled forms; shapes change every hour, so the shapes in
+    # use are those of the last hour's distinct filters and windows.
+    @functools.lru_cache(maxsize=128)
     def cached(consts: Any, *args: Any, **kwargs: Any) -> _R:
         return fn(*args, **kwargs)
 
