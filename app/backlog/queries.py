@@ -362,7 +362,7 @@ def _in_ranges(column: Any, ranges: Bounds) -> ColumnElement[bool]:
 Build = Callable[[Any, Any], Select[Any]]
 
 
-def _per_range(ranges: Bounds, build: Build, *, shared: bool = False) -> Any:
+def _per_range(ranges: Bounds, build: Build, *, shared: bool = False, name: str = "r") -> Any:
     """build(start, end) for each range, as one UNION ALL subquery (or the lone select). One
     range scan each: an OR of ranges makes SQLite merge row ids and then visit the table,
     losing the covering index. `shared`: a materialised CTE, for statements that read the
@@ -374,8 +374,8 @@ def _per_range(ranges: Bounds, build: Build, *, shared: bool = False) -> Any:
         parts.append(build(None, None))
     stmt: Any = sa.union_all(*parts) if len(parts) > 1 else parts[0]
     if shared:
-        return stmt.cte("r").prefix_with("MATERIALIZED")
-    return stmt.subquery("r")
+        return stmt.cte(name).prefix_with("MATERIALIZED")
+    return stmt.subquery(name)
 
 
 def _range(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
@@ -680,6 +680,7 @@ def presence_rows(
     raw: Bounds,
     candidates: Sequence[tuple[date, int]] = (),
     candidate_days: Sequence[date] = (),
+    anyone: Bounds = (),
 ) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
     'o', chunk, bits, member, sure) whose OR per pain point, kind and chunk is a set of
@@ -691,8 +692,10 @@ def presence_rows(
     partial hour, so when those are all in the sure set the partial hour's raw rows add no
     one (see `MemberSets`). `candidate_days`, days with clean rollups whose hours and partial
     hours are not asked for here: their whole days' sets (sure = 0), a superset of who saw
-    the pain point in any part of them, likewise. SQLite gets `bit_or` from
-    app/core/db.py."""
+    the pain point in any part of them, likewise. `anyone`: raw ranges not read per pain
+    point here; everyone who made a matching observation in them (from the observations'
+    covering index alone, no tags) is a candidate of every pain point (pain point NULL, sure
+    = 0). SQLite gets `bit_or` from app/core/db.py."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
     yes = literal(1, sa.Integer())
@@ -773,6 +776,23 @@ def presence_rows(
                     column.is_not(None)
                 )
             )
+    if anyone:
+        for kind in kinds:
+            column = OB.c.site_id if kind == "s" else OB.c.observer_id
+
+            def seen(s: Any, e: Any, column: Any = column) -> Select[Any]:
+                conds = [*observation_conditions(f), _range(OB.c.observed_at, s, e)]
+                return select(column.label("m")).where(*conds, column.is_not(None))
+
+            seen_by = _per_range(anyone, seen, name=f"seen_{kind}")
+            per_member.append(
+                select(
+                    sa.cast(sa.null(), T.c.pain_point_id.type),
+                    literal(kind, sa.String()),
+                    _hex_column(seen_by.c.m),
+                    literal(0, sa.Integer()),
+                ).distinct()
+            )
     if per_member:
         u = union_all(per_member).subquery("u")
         pp_col, kind_col, member_col, sure_col = u.c[0], u.c[1], u.c[2], u.c[3]
@@ -821,10 +841,34 @@ class MemberSets:
 
     def covered(self, wanted: set[uuid.UUID]) -> bool:
         """Whether every candidate of the wanted pain points is in its sure set (then the
-        partial hours add no one to them)."""
-        out = [k[:2] for k, b in self.maybe_bits.items() if b & ~self.bits.get(k, 0)]
-        out += [k for k, m in self.maybe_extra.items() if not m <= self.extra.get(k, set())]
-        return not any(_uuid(pp) in wanted for pp, _ in out)
+        ranges the candidates stand for add no one to them). Candidates without a pain point
+        (`presence_rows`' `anyone`) are candidates of every pain point."""
+        out = [
+            k[:2]
+            for k, b in self.maybe_bits.items()
+            if k[0] is not None and b & ~self.bits.get(k, 0)
+        ]
+        out += [
+            k
+            for k, m in self.maybe_extra.items()
+            if k[0] is not None and not m <= self.extra.get(k, set())
+        ]
+        if any(_uuid(pp) in wanted for pp, _ in out):
+            return False
+        any_bits = {k[1:]: b for k, b in self.maybe_bits.items() if k[0] is None}
+        any_extra = {k[1]: m for k, m in self.maybe_extra.items() if k[0] is None}
+        if not any_bits and not any_extra:
+            return True
+        sure_bits = {(_uuid(k[0]), *k[1:]): b for k, b in self.bits.items()}
+        sure_extra = {(_uuid(k[0]), k[1]): m for k, m in self.extra.items()}
+        for pp in wanted:
+            for (kind, chunk), b in any_bits.items():
+                if b & ~sure_bits.get((pp, kind, chunk), 0):
+                    return False
+            for kind, m in any_extra.items():
+                if not m <= sure_extra.get((pp, kind), set()):
+                    return False
+        return True
 
     def counts(self) -> dict[tuple[uuid.UUID, str], int]:
         counts: dict[tuple[Any, str], int] = {k: len(v) for k, v in self.extra.items()}
@@ -1155,9 +1199,11 @@ def presence_statement(
     n_raw: int,
     candidates: tuple[tuple[date, int], ...] = (),
     candidate_days: tuple[date, ...] = (),
+    n_anyone: int = 0,
 ) -> Select[Any] | None:
-    """`presence_rows` with its raw ranges as slots 'r'."""
-    return presence_rows(f, sl, cur, slots("r", n_raw), candidates, candidate_days)
+    """`presence_rows` with its raw ranges as slots 'r' and `anyone` as slots 'a'."""
+    raw, anyone = slots("r", n_raw), slots("a", n_anyone)
+    return presence_rows(f, sl, cur, raw, candidates, candidate_days, anyone)
 
 
 @_by_shape

@@ -232,8 +232,10 @@ def _measures(
     out = {k: v for k, v in out.items() if v.frequency > 0}
     if out:
         # First the sure sets and the candidates of the edges (whole edge days with clean
-        # rollups, partial hours with clean rollups); the edges themselves only when a
-        # candidate is not counted yet, which at volume they all are.
+        # rollups, partial hours with clean rollups, and for the other raw ranges — marked
+        # hours, such as the current one while writes go on — everyone who made an
+        # observation in them); the edges themselves only when a candidate is not counted
+        # yet, which at volume they all are.
         members = queries.MemberSets()
         days = p.edge_days
         first = Split(
@@ -245,14 +247,15 @@ def _measures(
         later = Split(hours=tuple(h for h in p.cur.hours if h[0] in days))
         candidates = tuple((a.date(), a.hour) for a, _ in p.partial if a.date() not in days)
         presence = queries.presence_statement(
-            f, p.sl, first, len(p.rest), candidates, tuple(sorted(days))
+            f, p.sl, first, 0, candidates, tuple(sorted(days)), len(p.rest)
         )
         if presence is not None:
-            members.add(session.execute(presence, queries.slot_values("r", p.rest)))
-        if (p.partial or later.hours) and not members.covered(set(out)):
-            again = queries.presence_statement(f, p.sl, later, len(p.partial))
+            members.add(session.execute(presence, queries.slot_values("a", p.rest)))
+        if (p.partial or p.rest or later.hours) and not members.covered(set(out)):
+            raw = (*p.partial, *p.rest)
+            again = queries.presence_statement(f, p.sl, later, len(raw))
             assert again is not None
-            members.add(session.execute(again, queries.slot_values("r", p.partial)))
+            members.add(session.execute(again, queries.slot_values("r", raw)))
         for (pid, kind), n in members.counts().items():
             if pid in out:
                 setattr(out[pid], "sites" if kind == "s" else "observers", n)

@@ -454,6 +454,51 @@ def test_members_seen_only_in_a_partial_hour_are_counted(
     assert both({"from": "2026-05-05T10:05:00Z", "to": "2026-05-05T10:50:00Z"}) == 3
 
 
+def test_members_seen_only_in_a_marked_hour_are_counted(
+    app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marked hour (writes in it since the last refresh) is read per pain point for the
+    distinct counts only when someone who made an observation in it is not counted already:
+    North, counted from the clean days, does not force the read; East, seen only in the
+    marked hour, does, and counts."""
+    b, jid, _, (queue, card, _) = _setup(factory)
+    north, east = b.site("North"), b.site("East")
+    day = datetime(2026, 5, 5, tzinfo=UTC)
+    for k in range(4):
+        assert b.observation(0, jid, north, None, day + k * DAY + 9 * HOUR, None, {queue: 2})
+    rebuild(app, full=True)
+    reads: list[int] = []
+    real = queries.presence_statement
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "presence_statement", counted)
+    monkeypatch.setattr(rollup, "refresh_pending", lambda engine: None)  # the marks stay
+    window = {"from": "2026-05-04T00:00:00Z", "to": "2026-05-10T00:00:00Z"}
+
+    def sites() -> dict[str, int]:
+        r = b.observers[0].client.get("/api/v1/backlog", params=window)
+        assert r.status_code == 200, r.text
+        return {i["pain_point"]["id"]: i["sites"] for i in r.json()["items"]}
+
+    # North again, in 2026-05-06 10:00–11:00: marked, everyone in it already counted.
+    assert b.observation(0, jid, north, None, day + DAY + 10 * HOUR + 30 * MINUTE, None, {queue: 1})
+    assert (day + DAY).date() in _pending(app).days
+    reads.clear()
+    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 1}
+    assert len(reads) == 1  # the rollup path's one statement (the raw path reads none)
+    # East in the same hour, on another pain point: read, and counted.
+    assert b.observation(0, jid, east, None, day + DAY + 10 * HOUR + 40 * MINUTE, None, {card: 1})
+    reads.clear()
+    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 1, card: 1}
+    assert len(reads) == 2
+    # East on the frequent pain point too: its set gains East.
+    assert b.observation(0, jid, east, None, day + DAY + 10 * HOUR + 50 * MINUTE, None, {queue: 1})
+    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 2, card: 1}
+
+
 def test_statements_are_built_once_per_shape(
     app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
