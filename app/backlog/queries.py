@@ -16,7 +16,9 @@ first partial hour, read anyway (`weighted_ranges`). The measures and the raw pa
 counted observations come from one scan. Distinct sites and observers of a partial hour with
 clean rollups are read raw only when someone who saw the pain point in that hour is not
 already counted from the rest of the window (`MemberSets.covered`), which at volume they all
-are.
+are; those of a marked hour (the current one, while writes go on) only when someone who made
+any observation in it is not. Statements are built once per shape and reused with other
+instants (see the end of this module).
 
 Every statement counts an observation when it is not deleted, lies in the window and matches
 the observation filters; tags always point at a canonical pain point (aliases resolve on write
