@@ -470,14 +470,21 @@ def _joined(f: Filters, start: Any, end: Any) -> tuple[Any, list[ColumnElement[b
     return src, conds
 
 
-def _tag_rows(f: Filters, ranges: Bounds, *columns: Any, shared: bool = False) -> Any:
+def _tag_rows(
+    f: Filters,
+    ranges: Bounds,
+    *columns: Any,
+    shared: bool = False,
+    where: Sequence[ColumnElement[bool]] = (),
+    name: str = "r",
+) -> Any:
     """The matching tags in the ranges with the given columns, as a subquery `r`."""
 
     def build(s: Any, e: Any) -> Select[Any]:
         src, conds = _joined(f, s, e)
-        return select(*columns).select_from(src).where(*conds)
+        return select(*columns).select_from(src).where(*conds, *where)
 
-    return _per_range(ranges, build, shared=shared)
+    return _per_range(ranges, build, shared=shared, name=name)
 
 
 def _unindexed(column: Any) -> Any:
@@ -683,6 +690,7 @@ def presence_rows(
     candidates: Sequence[tuple[date, int]] = (),
     candidate_days: Sequence[date] = (),
     anyone: Bounds = (),
+    newcomers: Bounds = (),
 ) -> Select[Any] | None:
     """Who saw each pain point in the current window, as rows (pain point, member kind 's' |
     'o', chunk, bits, member, sure) whose OR per pain point, kind and chunk is a set of
@@ -697,7 +705,10 @@ def presence_rows(
     the pain point in any part of them, likewise. `anyone`: raw ranges not read per pain
     point here; everyone who made a matching observation in them (from the observations'
     covering index alone, no tags) is a candidate of every pain point (pain point NULL, sure
-    = 0). SQLite gets `bit_or` from app/core/db.py."""
+    = 0, the member's id always given). `newcomers`: raw ranges read like `raw` but only the
+    observations of the sites and observers bound as `newcomer_sites` and
+    `newcomer_observers` (the candidates of `anyone` not counted yet). SQLite gets `bit_or`
+    from app/core/db.py."""
     kinds = PRESENCE_MEMBERS[sl.dim]
     parts: list[Select[Any]] = []
     yes = literal(1, sa.Integer())
@@ -762,14 +773,22 @@ def presence_rows(
                 *_rollup_pp_conditions(f),
             )
         )
-    if raw:
+    newcomer = or_(
+        OB.c.site_id.in_(sa.bindparam("newcomer_sites", expanding=True)),
+        OB.c.observer_id.in_(sa.bindparam("newcomer_observers", expanding=True)),
+    )
+    for ranges, where, name in ((raw, (), "r"), (newcomers, (newcomer,), "n")):
+        if not ranges:
+            continue
         r = _tag_rows(
             f,
-            raw,
+            ranges,
             T.c.pain_point_id.label("pp"),
             OB.c.site_id.label("site_id"),
             OB.c.observer_id.label("observer_id"),
             shared=len(kinds) > 1,
+            where=where,
+            name=name,
         )
         for kind in kinds:
             column = r.c.site_id if kind == "s" else r.c.observer_id
@@ -805,7 +824,7 @@ def presence_rows(
                 kind_col,
                 M.c.idx // rollup.CHUNK,
                 one.op("<<")(M.c.idx % rollup.CHUNK),
-                case((M.c.idx.is_(None), member_col)),
+                case((or_(M.c.idx.is_(None), pp_col.is_(None)), member_col)),
                 sure_col,
             ).select_from(u.outerjoin(M, and_(M.c.kind == kind_col, M.c.member == member_col)))
         )
@@ -831,10 +850,14 @@ class MemberSets:
         self.extra: dict[tuple[Any, str], set[str]] = {}
         self.maybe_bits: dict[tuple[Any, str, int], int] = {}
         self.maybe_extra: dict[tuple[Any, str], set[str]] = {}
+        # Candidates of every pain point: kind → member id → (chunk, bit), None unnumbered.
+        self.anyone: dict[str, dict[str, tuple[int, int] | None]] = {}
 
     def add(self, rows: Iterable[Any]) -> None:
         for pp, kind, chunk, b, member, sure in rows:
-            if member is not None:
+            if pp is None:
+                self.anyone.setdefault(kind, {})[member] = None if chunk is None else (chunk, b)
+            elif member is not None:
                 (self.extra if sure else self.maybe_extra).setdefault((pp, kind), set()).add(member)
             else:
                 bits = self.bits if sure else self.maybe_bits
@@ -843,34 +866,30 @@ class MemberSets:
 
     def covered(self, wanted: set[uuid.UUID]) -> bool:
         """Whether every candidate of the wanted pain points is in its sure set (then the
-        ranges the candidates stand for add no one to them). Candidates without a pain point
-        (`presence_rows`' `anyone`) are candidates of every pain point."""
-        out = [
-            k[:2]
-            for k, b in self.maybe_bits.items()
-            if k[0] is not None and b & ~self.bits.get(k, 0)
-        ]
-        out += [
-            k
-            for k, m in self.maybe_extra.items()
-            if k[0] is not None and not m <= self.extra.get(k, set())
-        ]
-        if any(_uuid(pp) in wanted for pp, _ in out):
-            return False
-        any_bits = {k[1:]: b for k, b in self.maybe_bits.items() if k[0] is None}
-        any_extra = {k[1]: m for k, m in self.maybe_extra.items() if k[0] is None}
-        if not any_bits and not any_extra:
-            return True
+        ranges the candidates stand for add no one to them)."""
+        out = [k[:2] for k, b in self.maybe_bits.items() if b & ~self.bits.get(k, 0)]
+        out += [k for k, m in self.maybe_extra.items() if not m <= self.extra.get(k, set())]
+        return not any(_uuid(pp) in wanted for pp, _ in out)
+
+    def newcomers(self, wanted: set[uuid.UUID]) -> dict[str, set[uuid.UUID]]:
+        """The candidates of every pain point (`presence_rows`' `anyone`) missing from the
+        sure set of at least one wanted pain point, by kind: only their observations in
+        those ranges can add anyone."""
+        if not self.anyone:
+            return {}
         sure_bits = {(_uuid(k[0]), *k[1:]): b for k, b in self.bits.items()}
         sure_extra = {(_uuid(k[0]), k[1]): m for k, m in self.extra.items()}
-        for pp in wanted:
-            for (kind, chunk), b in any_bits.items():
-                if b & ~sure_bits.get((pp, kind, chunk), 0):
-                    return False
-            for kind, m in any_extra.items():
-                if not m <= sure_extra.get((pp, kind), set()):
-                    return False
-        return True
+        out: dict[str, set[uuid.UUID]] = {}
+        for kind, members in self.anyone.items():
+            for member, numbered in members.items():
+                if numbered is None:
+                    new = any(member not in sure_extra.get((pp, kind), ()) for pp in wanted)
+                else:
+                    chunk, bit = numbered
+                    new = any(not sure_bits.get((pp, kind, chunk), 0) & bit for pp in wanted)
+                if new:
+                    out.setdefault(kind, set()).add(uuid.UUID(member))
+        return out
 
     def counts(self) -> dict[tuple[uuid.UUID, str], int]:
         counts: dict[tuple[Any, str], int] = {k: len(v) for k, v in self.extra.items()}
@@ -1202,10 +1221,12 @@ def presence_statement(
     candidates: tuple[tuple[date, int], ...] = (),
     candidate_days: tuple[date, ...] = (),
     n_anyone: int = 0,
+    n_newcomers: int = 0,
 ) -> Select[Any] | None:
-    """`presence_rows` with its raw ranges as slots 'r' and `anyone` as slots 'a'."""
-    raw, anyone = slots("r", n_raw), slots("a", n_anyone)
-    return presence_rows(f, sl, cur, raw, candidates, candidate_days, anyone)
+    """`presence_rows` with its raw ranges as slots 'r', `anyone` as slots 'a' and
+    `newcomers` as slots 'n'."""
+    raw, anyone, newcomers = slots("r", n_raw), slots("a", n_anyone), slots("n", n_newcomers)
+    return presence_rows(f, sl, cur, raw, candidates, candidate_days, anyone, newcomers)
 
 
 @_by_shape

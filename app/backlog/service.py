@@ -251,11 +251,23 @@ def _measures(
         )
         if presence is not None:
             members.add(session.execute(presence, queries.slot_values("a", p.rest)))
-        if (p.partial or p.rest or later.hours) and not members.covered(set(out)):
-            raw = (*p.partial, *p.rest)
-            again = queries.presence_statement(f, p.sl, later, len(raw))
+        wanted = set(out)
+        edges = bool(p.partial or later.hours) and not members.covered(wanted)
+        new = members.newcomers(wanted) if p.rest else {}
+        if edges or new:
+            partial = p.partial if edges else ()
+            rest = p.rest if new else ()
+            again = queries.presence_statement(
+                f, p.sl, later if edges else Split(), len(partial), n_newcomers=len(rest)
+            )
             assert again is not None
-            members.add(session.execute(again, queries.slot_values("r", raw)))
+            values: dict[str, Any] = {
+                **queries.slot_values("r", partial),
+                **queries.slot_values("n", rest),
+                "newcomer_sites": sorted(new.get("s", ())),
+                "newcomer_observers": sorted(new.get("o", ())),
+            }
+            members.add(session.execute(again, values))
         for (pid, kind), n in members.counts().items():
             if pid in out:
                 setattr(out[pid], "sites" if kind == "s" else "observers", n)

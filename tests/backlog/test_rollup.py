@@ -458,14 +458,17 @@ def test_members_seen_only_in_a_marked_hour_are_counted(
     app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A marked hour (writes in it since the last refresh) is read per pain point for the
-    distinct counts only when someone who made an observation in it is not counted already:
-    North, counted from the clean days, does not force the read; East, seen only in the
-    marked hour, does, and counts."""
-    b, jid, _, (queue, card, _) = _setup(factory)
-    north, east = b.site("North"), b.site("East")
+    distinct counts only for those who made an observation in it and are not counted yet
+    for some pain point: North, counted from the clean days, forces no read; East (new, no
+    member number yet) and West (numbered, seen before on another pain point) do, and
+    count."""
+    b, jid, _, (queue, card, bag) = _setup(factory)
+    north, east, west = b.site("North"), b.site("East"), b.site("West")
     day = datetime(2026, 5, 5, tzinfo=UTC)
     for k in range(4):
         assert b.observation(0, jid, north, None, day + k * DAY + 9 * HOUR, None, {queue: 2})
+    assert b.observation(0, jid, west, None, day + 2 * DAY + 9 * HOUR, None, {bag: 2})
+    assert b.observation(0, jid, north, None, day + 3 * DAY + 8 * HOUR, None, {bag: 1})
     rebuild(app, full=True)
     reads: list[int] = []
     real = queries.presence_statement
@@ -483,20 +486,19 @@ def test_members_seen_only_in_a_marked_hour_are_counted(
         assert r.status_code == 200, r.text
         return {i["pain_point"]["id"]: i["sites"] for i in r.json()["items"]}
 
-    # North again, in 2026-05-06 10:00–11:00: marked, everyone in it already counted.
-    assert b.observation(0, jid, north, None, day + DAY + 10 * HOUR + 30 * MINUTE, None, {queue: 1})
-    assert (day + DAY).date() in _pending(app).days
-    reads.clear()
-    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 1}
-    assert len(reads) == 1  # the rollup path's one statement (the raw path reads none)
-    # East in the same hour, on another pain point: read, and counted.
-    assert b.observation(0, jid, east, None, day + DAY + 10 * HOUR + 40 * MINUTE, None, {card: 1})
-    reads.clear()
-    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 1, card: 1}
+    def read(at_minute: int, site: str, pain_point: str) -> dict[str, int]:
+        at = day + DAY + 10 * HOUR + at_minute * MINUTE  # 2026-05-06 10:00–11:00, marked
+        assert b.observation(0, jid, site, None, at, None, {pain_point: 1})
+        assert (day + DAY).date() in _pending(app).days
+        reads.clear()
+        return _rollups_equal_raw(monkeypatch, sites)
+
+    assert read(30, north, queue) == {queue: 1, bag: 2}
+    assert len(reads) == 1  # everyone in the marked hour counted already: no second read
+    assert read(35, west, queue) == {queue: 2, bag: 2}  # the observer is counted, West not
     assert len(reads) == 2
-    # East on the frequent pain point too: its set gains East.
-    assert b.observation(0, jid, east, None, day + DAY + 10 * HOUR + 50 * MINUTE, None, {queue: 1})
-    assert _rollups_equal_raw(monkeypatch, sites) == {queue: 2, card: 1}
+    assert read(40, east, card) == {queue: 2, bag: 2, card: 1}
+    assert read(50, east, queue) == {queue: 3, bag: 2, card: 1}
 
 
 def test_statements_are_built_once_per_shape(
