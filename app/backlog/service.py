@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from app.backlog import queries, rollup
@@ -187,6 +188,31 @@ class RawCounts:
     by_stage: dict[str, int] | None = None
 
 
+# Statements a read runs on a second connection while its own runs another (PostgreSQL).
+_SIDE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backlog")
+
+
+def _alongside(session: Session, stmt: Any, params: dict[str, Any]) -> Callable[[], list[Any]]:
+    """Runs `stmt` now and returns a function giving its rows: on PostgreSQL on another
+    connection of the pool, in its own transaction, while the caller goes on (the server
+    works on both statements at once; every statement of a read already sees its own
+    snapshot under READ COMMITTED, so nothing is lost in consistency); elsewhere (SQLite
+    works in this process) in the session itself, when asked."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return lambda: list(session.execute(stmt, params))
+
+    def run() -> list[Any]:
+        with bind.connect() as conn:
+            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            rows = list(conn.execute(stmt, params))
+            conn.rollback()
+            return rows
+
+    future = _SIDE.submit(run)
+    return future.result
+
+
 def _measures(
     session: Session, f: Filters, p: Plan, start: datetime, *, stages: bool = False
 ) -> tuple[dict[uuid.UUID, _Agg], RawCounts]:
@@ -205,6 +231,29 @@ def _measures(
             agg = out[a.pain_point_id] = _Agg(sites=int(a.sites), observers=int(a.observers))
             agg.add(a)
         return {k: v for k, v in out.items() if v.frequency > 0}, counts
+    # Who saw what: first the sure sets and the candidates of the edges (whole edge days
+    # with clean rollups, partial hours with clean rollups, and for the other raw ranges —
+    # marked hours, such as the current one while writes go on — everyone who made an
+    # observation in them); the edges themselves only when a candidate is not counted yet,
+    # which at volume they all are. The first statement needs only the plan, so on
+    # PostgreSQL it runs on a second connection while this one reads the measures.
+    days = p.edge_days
+    first = Split(
+        p.cur.lo,
+        p.cur.hi,
+        p.cur.skip,
+        hours=tuple(h for h in p.cur.hours if h[0] not in days),
+    )
+    later = Split(hours=tuple(h for h in p.cur.hours if h[0] in days))
+    candidates = tuple((a.date(), a.hour) for a, _ in p.partial if a.date() not in days)
+    presence = queries.presence_statement(
+        f, p.sl, first, 0, candidates, tuple(sorted(days)), len(p.rest)
+    )
+    seen = (
+        None
+        if presence is None
+        else _alongside(session, presence, queries.slot_values("a", p.rest))
+    )
     # Days, blocks, hours and raw rows as one UNION ALL added up per pain point: one round
     # trip (each costs milliseconds on a loaded machine), one row per pain point.
     cur = p.totals_from_rollups and any(w.cur for w in p.weighted)
@@ -230,27 +279,10 @@ def _measures(
             elif counts.by_stage is not None:
                 counts.by_stage[a.pain_point_id.hex] = int(a.frequency)
     out = {k: v for k, v in out.items() if v.frequency > 0}
+    members = queries.MemberSets()
+    if seen is not None:
+        members.add(seen())  # always awaited: the side connection is back before we return
     if out:
-        # First the sure sets and the candidates of the edges (whole edge days with clean
-        # rollups, partial hours with clean rollups, and for the other raw ranges — marked
-        # hours, such as the current one while writes go on — everyone who made an
-        # observation in them); the edges themselves only when a candidate is not counted
-        # yet, which at volume they all are.
-        members = queries.MemberSets()
-        days = p.edge_days
-        first = Split(
-            p.cur.lo,
-            p.cur.hi,
-            p.cur.skip,
-            hours=tuple(h for h in p.cur.hours if h[0] not in days),
-        )
-        later = Split(hours=tuple(h for h in p.cur.hours if h[0] in days))
-        candidates = tuple((a.date(), a.hour) for a, _ in p.partial if a.date() not in days)
-        presence = queries.presence_statement(
-            f, p.sl, first, 0, candidates, tuple(sorted(days)), len(p.rest)
-        )
-        if presence is not None:
-            members.add(session.execute(presence, queries.slot_values("a", p.rest)))
         wanted = set(out)
         edges = bool(p.partial or later.hours) and not members.covered(wanted)
         new = members.newcomers(wanted) if p.rest else {}
