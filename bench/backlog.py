@@ -351,6 +351,59 @@ def _refresh(url: str) -> None:
         engine.dispose()
 
 
+def fill_current_hour(url: str) -> int:
+    """Copies the observations (and tags) of the same minutes a day earlier into the current
+    hour up to now, through the triggers — the marked, dense current hour a production
+    database of this volume has while writes go on (the generated data ends when the
+    generation did). Minutes already filled are not filled twice. PostgreSQL only."""
+    from sqlalchemy import create_engine, text
+
+    now = datetime.now(UTC)
+    start = now.replace(minute=0, second=0, microsecond=0)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            last = conn.execute(
+                text(
+                    "SELECT max(observed_at) FROM observations WHERE observed_at >= :a"
+                    " AND observed_at < :b AND note = 'bench fill'"
+                ),
+                {"a": start, "b": now},
+            ).scalar()
+            if last is not None:
+                start = last + timedelta(microseconds=1)
+            conn.execute(
+                text(
+                    "CREATE TEMP TABLE fill ON COMMIT DROP AS SELECT id AS old_id,"
+                    " gen_random_uuid() AS new_id FROM observations WHERE deleted_at IS NULL"
+                    " AND observed_at >= :a - interval '1 day'"
+                    " AND observed_at < :b - interval '1 day'"
+                ),
+                {"a": start, "b": now},
+            )
+            n = conn.execute(
+                text(
+                    """INSERT INTO observations (id, journey_id, site_id, observer_id, channel,
+                      observed_at, note, customer_goal, customer_quote, customer_minutes_lost,
+                      payload_hash, created_at, updated_at)
+                    SELECT f.new_id, o.journey_id, o.site_id, o.observer_id, o.channel,
+                      o.observed_at + interval '1 day', 'bench fill', '', '',
+                      o.customer_minutes_lost, '', now(), now()
+                    FROM fill f JOIN observations o ON o.id = f.old_id"""
+                )
+            ).rowcount
+            conn.execute(
+                text(
+                    """INSERT INTO observation_tags (observation_id, pain_point_id, severity)
+                    SELECT f.new_id, t.pain_point_id, t.severity
+                    FROM fill f JOIN observation_tags t ON t.observation_id = f.old_id"""
+                )
+            )
+    finally:
+        engine.dispose()
+    return int(n)
+
+
 def measure(label: str, url: str, args: argparse.Namespace) -> None:
     size = "an earlier run's database" if args.existing else f"{args.observations:,} observations"
     print(f"\n[{label}] {size}")
@@ -359,6 +412,8 @@ def measure(label: str, url: str, args: argparse.Namespace) -> None:
     if args.existing:
         dims = existing_dimensions(url)
         _refresh(url)
+        if args.fill_current_hour:
+            print(f"  filled the current hour with {fill_current_hour(url):,} observations")
     else:
         dims = generate(url, args.observations, now)
     with tempfile.TemporaryDirectory() as data_dir:
@@ -528,6 +583,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--raw-only", action="store_true", help="with --generate: do not build the rollups"
+    )
+    parser.add_argument(
+        "--fill-current-hour",
+        action="store_true",
+        help="with --existing (PostgreSQL): first copy the same minutes of a day earlier into"
+        " the current hour, as writes would",
     )
     parser.add_argument(
         "--write-cost", action="store_true", help="only measure the triggers' write cost"
