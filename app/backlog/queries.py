@@ -874,19 +874,33 @@ class MemberSets:
     def newcomers(self, wanted: set[uuid.UUID]) -> dict[str, set[uuid.UUID]]:
         """The candidates of every pain point (`presence_rows`' `anyone`) missing from the
         sure set of at least one wanted pain point, by kind: only their observations in
-        those ranges can add anyone."""
+        those ranges can add anyone. Checked against the members all wanted pain points
+        share (an AND of their bits, an intersection of their unnumbered ids)."""
         if not self.anyone:
             return {}
-        sure_bits = {(_uuid(k[0]), *k[1:]): b for k, b in self.bits.items()}
-        sure_extra = {(_uuid(k[0]), k[1]): m for k, m in self.extra.items()}
+        shared: dict[tuple[str, int], int] = {}
+        sharing: dict[tuple[str, int], int] = {}
+        for (pp, kind, chunk), b in self.bits.items():
+            if _uuid(pp) in wanted:
+                shared[kind, chunk] = shared.get((kind, chunk), -1) & b
+                sharing[kind, chunk] = sharing.get((kind, chunk), 0) + 1
+        shared_extra: dict[str, set[str]] = {}
+        sharing_extra: dict[str, int] = {}
+        for (pp, kind), m in self.extra.items():
+            if _uuid(pp) in wanted:
+                shared_extra[kind] = shared_extra[kind] & m if kind in shared_extra else set(m)
+                sharing_extra[kind] = sharing_extra.get(kind, 0) + 1
+        n = len(wanted)
         out: dict[str, set[uuid.UUID]] = {}
         for kind, members in self.anyone.items():
+            everyone = shared_extra.get(kind, set()) if sharing_extra.get(kind) == n else set()
             for member, numbered in members.items():
                 if numbered is None:
-                    new = any(member not in sure_extra.get((pp, kind), ()) for pp in wanted)
+                    new = member not in everyone
                 else:
                     chunk, bit = numbered
-                    new = any(not sure_bits.get((pp, kind, chunk), 0) & bit for pp in wanted)
+                    common = shared.get((kind, chunk), 0) if sharing.get((kind, chunk)) == n else 0
+                    new = not common & bit
                 if new:
                     out.setdefault(kind, set()).add(uuid.UUID(member))
         return out
