@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
@@ -478,7 +478,8 @@ def _tag_rows(
     where: Sequence[ColumnElement[bool]] = (),
     name: str = "r",
 ) -> Any:
-    """The matching tags in the ranges with the given columns, as a subquery `r`."""
+    """The matching tags in the ranges with the given columns and extra conditions `where`,
+    as a subquery (or, `shared`, a CTE) called `name`."""
 
     def build(s: Any, e: Any) -> Select[Any]:
         src, conds = _joined(f, s, e)
@@ -697,12 +698,11 @@ def presence_rows(
     members: presence sets of the whole days' blocks, and for the hours of the edge days and
     the `raw` ranges one row per member with its bit (or, not numbered yet, its id in
     `member`). `candidates` are (day, hour) of partial hours with clean rollups: their rows
-    (sure = 0) are
-    everyone who saw the pain point in the whole hour, a superset of who saw it in the
-    partial hour, so when those are all in the sure set the partial hour's raw rows add no
-    one (see `MemberSets`). `candidate_days`, days with clean rollups whose hours and partial
-    hours are not asked for here: their whole days' sets (sure = 0), a superset of who saw
-    the pain point in any part of them, likewise. `anyone`: raw ranges not read per pain
+    (sure = 0) are everyone who saw the pain point in the whole hour, a superset of who saw
+    it in the partial hour, so when those are all in the sure set the partial hour's raw
+    rows add no one (see `MemberSets`). `candidate_days`, days with clean rollups whose hours
+    and partial hours are not asked for here: their whole days' sets (sure = 0), a superset
+    of who saw the pain point in any part of them, likewise. `anyone`: raw ranges not read per pain
     point here; everyone who made a matching observation in them (from the observations'
     covering index alone, no tags) is a candidate of every pain point (pain point NULL, sure
     = 0, the member's id always given). `newcomers`: raw ranges read like `raw` but only the
@@ -1245,7 +1245,12 @@ def presence_statement(
 
 @_by_shape
 def scalars_statement(
-    f: Filters, sl: Slice | None, cur: Split, n_raw: int, *, totals: str
+    f: Filters,
+    sl: Slice | None,
+    cur: Split,
+    n_raw: int,
+    *,
+    totals: Literal["rollup", "rollup-counted", "raw"],
 ) -> tuple[Select[Any], int]:
     """[total observations parts…, customers observed parts…] as one row of scalar
     subqueries, and how many of the columns are total parts. `totals`: 'rollup' (the rollups

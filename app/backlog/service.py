@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
@@ -357,9 +357,8 @@ def _scalars(
 ) -> list[int]:
     """[total observations, customers observed], each the sum of its rollup and raw parts,
     in one round trip (`raw_total`: the raw part of the first, already counted)."""
-    if not p.totals_from_rollups:
-        totals = "raw"
-    else:
+    totals: Literal["rollup", "rollup-counted", "raw"] = "raw"
+    if p.totals_from_rollups:
         totals = "rollup" if raw_total is None else "rollup-counted"
     stmt, n = queries.scalars_statement(
         f, p.sl, queries.shape(p.cur), len(p.cur.raw), totals=totals
