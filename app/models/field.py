@@ -46,16 +46,31 @@ class Visit(SQLModel, table=True):
 class Observation(SQLModel, table=True):
     __tablename__ = "observations"
     __table_args__ = (
-        sa.Index("ix_observations_observed_at_id", "observed_at", "id"),
+        # By time: ix_observations_backlog (app.models.rollups) leads with (observed_at, id).
         sa.Index("ix_observations_journey_id_observed_at", "journey_id", "observed_at"),
         # The list's keyset order: newest logged first.
         sa.Index("ix_observations_created_at_id", "created_at", "id"),
+        # The optional links, indexed only where set (migration b1a0c0de0016): every query on
+        # them compares them with a value, which implies NOT NULL on both databases.
+        *(
+            sa.Index(
+                f"ix_observations_{name}",
+                name,
+                sqlite_where=sa.text(f"{name} IS NOT NULL"),
+                postgresql_where=sa.text(f"{name} IS NOT NULL"),
+            )
+            for name in ("site_id", "visit_id")
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     journey_id: uuid.UUID = Field(sa_column=fk("journeys.id", index=False))
-    visit_id: uuid.UUID | None = Field(default=None, sa_column=fk("visits.id", nullable=True))
-    site_id: uuid.UUID | None = Field(default=None, sa_column=fk("sites.id", nullable=True))
+    visit_id: uuid.UUID | None = Field(
+        default=None, sa_column=fk("visits.id", nullable=True, index=False)
+    )
+    site_id: uuid.UUID | None = Field(
+        default=None, sa_column=fk("sites.id", nullable=True, index=False)
+    )
     observer_id: uuid.UUID = Field(sa_column=fk("users.id"))
     channel: str | None = Field(default=None, max_length=16)
     observed_at: datetime = Field(sa_column=utc_column())

@@ -326,3 +326,60 @@ def test_premarked_tags_skip_the_tag_trigger_and_never_commit(empty_database: st
                 assert _tag_trigger(conn) == before
     finally:
         engine.dispose()
+
+
+def _observation_indexes(conn: Any, sqlite: bool) -> dict[str, str]:
+    if sqlite:
+        rows = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations'"
+            " AND sql IS NOT NULL"
+        )
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'observations'"
+        )
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+def test_optional_links_indexed_only_where_set(empty_database: str) -> None:
+    """b1a0c0de0016: (observed_at, id) is left to ix_observations_backlog, whose leading
+    columns it was; site_id and visit_id are indexed only where set, and a look-up by either
+    still uses its index; downgrade restores the full indexes."""
+    cfg = alembic_config(empty_database)
+    cfg.attributes["configure_logger"] = False
+    sqlite = empty_database.startswith("sqlite")
+    command.upgrade(cfg, "b1a0c0de0016")
+    engine = create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            indexes = _observation_indexes(conn, sqlite)
+            assert "ix_observations_observed_at_id" not in indexes
+            assert "(observed_at, id, deleted_at" in indexes["ix_observations_backlog"]
+            for name in ("site_id", "visit_id"):
+                where = f"WHERE {name} IS NOT NULL" if sqlite else f"WHERE ({name} IS NOT NULL)"
+                assert indexes[f"ix_observations_{name}"].endswith(where), indexes
+                if sqlite:
+                    plan = " ".join(
+                        str(r[-1])
+                        for r in conn.exec_driver_sql(
+                            f"EXPLAIN QUERY PLAN SELECT id FROM observations WHERE {name} = ?",
+                            ("0" * 32,),
+                        )
+                    )
+                else:
+                    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                    plan = " ".join(
+                        str(r[0])
+                        for r in conn.exec_driver_sql(
+                            f"EXPLAIN SELECT id FROM observations WHERE {name} = %(v)s",
+                            {"v": uuid.UUID(int=0)},
+                        )
+                    )
+                assert f"ix_observations_{name}" in plan, plan
+        command.downgrade(cfg, "b1a0c0de0015")
+        with engine.connect() as conn:
+            indexes = _observation_indexes(conn, sqlite)
+        assert "ix_observations_observed_at_id" in indexes
+        assert all("WHERE" not in indexes[f"ix_observations_{n}"] for n in ("site_id", "visit_id"))
+    finally:
+        engine.dispose()
