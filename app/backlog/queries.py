@@ -47,7 +47,6 @@ from app.backlog.rollup import DAY, EPOCH, HOUR, PRESENCE_MEMBERS, day_start
 from app.models import (
     BacklogBlock,
     BacklogDaily,
-    BacklogDirty,
     BacklogHourBlock,
     BacklogHourly,
     BacklogMember,
@@ -1040,77 +1039,6 @@ def rollup_daily_counts(pain_point_id: uuid.UUID, s: Split, *, hourly: bool = Fa
     )
 
 
-@dataclass(frozen=True)
-class CountWindow:
-    key: int
-    pain_point_id: uuid.UUID
-    split: Split
-
-
-def window_count_parts(windows: Sequence[CountWindow], dialect: str) -> list[Select[Any]]:
-    """(key, n) parts, to be added up per key, counting the non-deleted observations tagging
-    each window's pain point: whole days from the rollup unless dirty, dirty whole days and the
-    partial edges from the raw rows. Dirty days are looked up inside the statement, so the
-    whole count is one query (the regression flags promise a fixed number of queries)."""
-    dirty = select(BacklogDirty.__table__.c.day).where(  # type: ignore[attr-defined]
-        BacklogDirty.__table__.c.day == D.c.day  # type: ignore[attr-defined]
-    )
-    parts: list[Any] = []
-    for w in windows:
-        key = literal(w.key, sa.Integer()).label("key")
-        for s, e in w.split.raw:
-            parts.append(
-                select(key, func.count().label("n"))
-                .select_from(T.join(OB, OB.c.id == T.c.observation_id))
-                .where(
-                    _unindexed(T.c.pain_point_id) == w.pain_point_id,
-                    OB.c.deleted_at.is_(None),
-                    OB.c.observed_at >= s,
-                    OB.c.observed_at < e,
-                )
-            )
-        if w.split.lo is None:
-            continue
-        parts.append(
-            select(key, D.c.n.label("n")).where(
-                D.c.pain_point_id == w.pain_point_id,
-                D.c.dim == "a",
-                D.c.dim_value == "",
-                _days(D.c.day, w.split),
-                ~dirty.exists(),
-            )
-        )
-        x = (
-            select(BacklogDirty.__table__.c.day.label("day"))  # type: ignore[attr-defined]
-            .where(
-                BacklogDirty.__table__.c.day >= w.split.lo,  # type: ignore[attr-defined]
-                BacklogDirty.__table__.c.day < w.split.hi,  # type: ignore[attr-defined]
-            )
-            .distinct()
-            .subquery("x")
-        )
-        day_lo, day_hi = _day_bounds(x.c.day, dialect)
-        parts.append(
-            select(key, func.count().label("n"))
-            .select_from(
-                x.join(OB, and_(OB.c.observed_at >= day_lo, OB.c.observed_at < day_hi)).join(
-                    T, T.c.observation_id == OB.c.id
-                )
-            )
-            .where(_unindexed(T.c.pain_point_id) == w.pain_point_id, OB.c.deleted_at.is_(None))
-        )
-    return parts
-
-
-def _day_bounds(day: Any, dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """The instants a date column's UTC day starts and ends, comparable to timestamps."""
-    if dialect == "sqlite":  # text 'YYYY-MM-DD' sorts before that day's 'YYYY-MM-DD hh:mm…'
-        return day, func.date(day, "+1 day")
-    start = sa.cast(day, sa.DateTime()).op("AT TIME ZONE")(literal("UTC"))
-    end = sa.cast(day + 1, sa.DateTime()).op("AT TIME ZONE")(literal("UTC"))
-    return start, end
-
-
 def sum_per_pain_point(parts: Sequence[Select[Any]]) -> Select[Any]:
     """The measures of several parts (days, blocks, hours, raw rows) added up per pain point
     in the database: one row per pain point reaches Python."""
@@ -1130,11 +1058,6 @@ def sum_per_pain_point(parts: Sequence[Select[Any]]) -> Select[Any]:
 
 def union_all(parts: Sequence[Any]) -> Any:
     return sa.union_all(*parts) if len(parts) > 1 else parts[0]
-
-
-def window_counts(parts: Sequence[Select[Any]]) -> Select[Any]:
-    u = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("w")
-    return select(u.c.key, func.sum(u.c.n)).group_by(u.c.key)
 
 
 # --- statements built once per shape ----------------------------------------------------------
@@ -1280,3 +1203,92 @@ def scalars_statement(
 def stages_statement(sl: Slice, cur: Split) -> Select[Any]:
     """`rollup_observations_by_stage` (the heatmap's observations per stage)."""
     return rollup_observations_by_stage(sl, cur)
+
+
+@dataclass(frozen=True)
+class CountWindow:
+    """One pain point's window for `window_count_statement`, split like the backlog's."""
+
+    key: int
+    pain_point_id: uuid.UUID
+    split: Split
+
+    @property
+    def shape(self) -> tuple[bool, int, int]:
+        """Whole days or not, how many hour ranges, how many raw ranges."""
+        s = self.split
+        return (s.lo is not None, len(s.hours), len(s.raw))
+
+    @property
+    def parts(self) -> int:
+        days, hours, raw = self.shape
+        return int(days) + int(hours > 0) + raw
+
+
+@_by_shape
+def window_count_statement(shapes: tuple[tuple[bool, int, int], ...]) -> Select[Any]:
+    """(i, n) rows, to be added up per i, counting the non-deleted observations tagging the
+    pain point of window i (`CountWindow.shape`s; values from `window_count_values`): its whole
+    days from the daily rollup except the marked ones (`skip`, shared), its whole hours from
+    the hourly rollup, its raw ranges (partial and marked hours) from the field tables. The
+    windows' instants are parameters, so the statement serves every hour with the same shape."""
+    skip = sa.bindparam("skip", expanding=True, type_=D.c.day.type)
+    parts: list[Any] = []
+    for i, (days, n_hours, n_raw) in enumerate(shapes):
+        key = sa.literal_column(str(i), sa.Integer()).label("i")
+        pain_point = sa.bindparam(f"q{i}", type_=D.c.pain_point_id.type)
+        if days:
+            parts.append(
+                select(key, func.sum(D.c.n).label("n")).where(
+                    D.c.pain_point_id == pain_point,
+                    D.c.dim == "a",
+                    D.c.dim_value == "",
+                    D.c.day >= sa.bindparam(f"d{i}l", type_=D.c.day.type),
+                    D.c.day < sa.bindparam(f"d{i}h", type_=D.c.day.type),
+                    D.c.day.notin_(skip),
+                )
+            )
+        if n_hours:
+            hours = [
+                and_(
+                    H.c.day == sa.bindparam(f"h{i}_{j}d", type_=H.c.day.type),
+                    H.c.hour >= sa.bindparam(f"h{i}_{j}a", type_=sa.Integer()),
+                    H.c.hour < sa.bindparam(f"h{i}_{j}b", type_=sa.Integer()),
+                )
+                for j in range(n_hours)
+            ]
+            parts.append(
+                select(key, func.sum(H.c.n).label("n")).where(
+                    H.c.pain_point_id == pain_point,
+                    H.c.dim == "a",
+                    H.c.dim_value == "",
+                    or_(*hours),
+                )
+            )
+        for s, e in slots(f"r{i}_", n_raw):
+            parts.append(
+                select(key, func.count().label("n"))
+                .select_from(T.join(OB, OB.c.id == T.c.observation_id))
+                .where(
+                    _unindexed(T.c.pain_point_id) == pain_point,
+                    OB.c.deleted_at.is_(None),
+                    OB.c.observed_at >= s,
+                    OB.c.observed_at < e,
+                )
+            )
+    u = union_all(parts).subquery("w")
+    return select(u.c.i, func.sum(u.c.n)).group_by(u.c.i)
+
+
+def window_count_values(windows: Sequence[CountWindow], skip: Iterable[date]) -> dict[str, Any]:
+    """The parameters of `window_count_statement` for these windows and marked days."""
+    out: dict[str, Any] = {"skip": sorted(skip)}
+    for i, w in enumerate(windows):
+        s = w.split
+        out[f"q{i}"] = w.pain_point_id
+        if s.lo is not None:
+            out[f"d{i}l"], out[f"d{i}h"] = s.lo, s.hi
+        for j, (d, a, b) in enumerate(s.hours):
+            out[f"h{i}_{j}d"], out[f"h{i}_{j}a"], out[f"h{i}_{j}b"] = d, a, b
+        out.update(slot_values(f"r{i}_", s.raw))
+    return out

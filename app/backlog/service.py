@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -609,19 +609,44 @@ def window_counts(
     session: Session, windows: Sequence[tuple[int, uuid.UUID, datetime, datetime]]
 ) -> dict[int, int]:
     """Non-deleted observations tagging a pain point in [start, end), for many (key, pain
-    point, start, end) windows: whole days from the rollups, the rest raw — one query per
-    WINDOWS_PER_QUERY windows (the regression flags of app/improvements)."""
-    dirty = rollup.Pending(frozenset(), False) if USE_ROLLUPS else None  # marks: in the SQL
-    ws = [queries.CountWindow(k, pid, split(s, e, dirty, hourly=False)) for k, pid, s, e in windows]
-    dialect = session.get_bind().dialect.name
+    point, start, end) windows: split like the backlog's windows (whole days and hours from
+    the rollups unless marked, the rest raw), in one query per COUNT_PARTS_PER_QUERY parts
+    after one look-up of the marks. Windows that start and end on whole UTC hours (the
+    regression flags of app/improvements) read nothing raw but marked hours."""
+    if not windows:
+        return {}
+    marks: rollup.Pending | None = None
+    if USE_ROLLUPS:
+        lo = min(s for _, _, s, _ in windows).astimezone(UTC).date()
+        hi = max(e for _, _, _, e in windows).astimezone(UTC).date() + timedelta(days=1)
+        marks = rollup.pending(session, lo, hi)
+    ws: list[queries.CountWindow] = []
+    for k, pid, s, e in windows:
+        whole = split(s, e, marks)
+        # A window with more raw ranges (marked hours) than a statement takes goes in pieces.
+        room = COUNT_PARTS_PER_QUERY - 2
+        ws.append(queries.CountWindow(k, pid, replace(whole, raw=whole.raw[:room])))
+        ws += [
+            queries.CountWindow(k, pid, Split(raw=whole.raw[i : i + room]))
+            for i in range(room, len(whole.raw), room)
+        ]
     out: dict[int, int] = {}
-    for i in range(0, len(ws), WINDOWS_PER_QUERY):
-        parts = queries.window_count_parts(ws[i : i + WINDOWS_PER_QUERY], dialect)
-        if parts:
-            for key, n in session.execute(queries.window_counts(parts)):
-                out[int(key)] = out.get(int(key), 0) + int(n)
+    chunk: list[queries.CountWindow] = []
+    parts = 0
+    for w in [*ws, None]:
+        if w is not None and (not chunk or parts + w.parts <= COUNT_PARTS_PER_QUERY):
+            chunk.append(w)
+            parts += w.parts
+            continue
+        stmt = queries.window_count_statement(tuple(c.shape for c in chunk))
+        values = queries.window_count_values(chunk, marks.days if marks else ())
+        for i, n in session.execute(stmt, values):
+            key = chunk[int(i)].key
+            out[key] = out.get(key, 0) + int(n or 0)
+        if w is not None:
+            chunk, parts = [w], w.parts
     return out
 
 
-# SQLite allows at most 500 terms in a compound SELECT; a window makes at most four.
-WINDOWS_PER_QUERY = 100
+# SQLite allows at most 500 terms in a compound SELECT.
+COUNT_PARTS_PER_QUERY = 400

@@ -5,13 +5,13 @@ bound as parameters (no dialect-specific date arithmetic)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlmodel import col
 
 from app.models import (
@@ -22,7 +22,6 @@ from app.models import (
     ObservationTag,
     PainPoint,
     PainPointStatus,
-    UTCDateTime,
 )
 
 
@@ -145,64 +144,3 @@ def verified_links(pain_point_ids: Collection[uuid.UUID], verified_before: datet
             col(Improvement.verified_at) <= verified_before,
         )
     )
-
-
-@dataclass(frozen=True)
-class Window:
-    key: int
-    pain_point_id: uuid.UUID
-    start: datetime
-    end: datetime
-
-
-# SQLite allows at most 500 terms in a compound SELECT; bound rows go in chunks below that.
-WINDOWS_PER_QUERY = 250
-
-
-def window_counts(session: Any, windows: Sequence[Window]) -> dict[int, int]:
-    """Distinct non-deleted observations tagging each window's pain point in [start, end),
-    for many windows in one query (per WINDOWS_PER_QUERY windows): the windows are a UNION ALL
-    of bound rows joined to the tags (no per-row queries, no dialect date arithmetic)."""
-    out: dict[int, int] = {}
-    for i in range(0, len(windows), WINDOWS_PER_QUERY):
-        out.update(_window_counts(session, windows[i : i + WINDOWS_PER_QUERY]))
-    return out
-
-
-def _window_counts(session: Any, windows: Sequence[Window]) -> dict[int, int]:
-    rows = [
-        select(
-            literal(w.key, sa.Integer()).label("key"),
-            literal(w.pain_point_id, sa.Uuid()).label("pain_point_id"),
-            literal(w.start, UTCDateTime()).label("start"),
-            literal(w.end, UTCDateTime()).label("end"),
-        )
-        for w in windows
-    ]
-    win = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("win")
-    o, t = Observation, ObservationTag
-    # Driven from observations in the windows' overall span (the observed_at index), not from
-    # each window's tags: a pain point's tags span all time, and looking up every tagged
-    # observation per window costs far more than one range scan.
-    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
-    stmt = (
-        select(win.c.key, func.count(sa.distinct(col(o.id))))
-        .select_from(o)
-        .join(t, col(t.observation_id) == col(o.id))
-        .join(
-            win,
-            and_(
-                win.c.pain_point_id == col(t.pain_point_id),
-                col(o.observed_at) >= win.c.start,
-                col(o.observed_at) < win.c.end,
-            ),
-        )
-        .where(
-            col(o.deleted_at).is_(None),
-            col(o.observed_at) >= lo,
-            col(o.observed_at) < hi,
-            col(t.pain_point_id).in_({w.pain_point_id for w in windows}),
-        )
-        .group_by(win.c.key)
-    )
-    return {int(key): int(n) for key, n in session.execute(stmt)}

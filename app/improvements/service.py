@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -413,31 +413,44 @@ def for_backlog(
     return out
 
 
+def _hour(value: datetime) -> datetime:
+    """The start of the UTC hour `value` falls in."""
+    return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def regressions(
     session: Session, pain_point_ids: Sequence[uuid.UUID], now: datetime
 ) -> set[uuid.UUID]:
     """The given pain points that came back: a linked improvement is verified, at least
     REGRESSION_MIN_ELAPSED has passed since its verified_at, and the pain point's own per-week
-    rate over [verified_at, now) is above its per-week rate in that improvement's before window
-    [done_at − 28 days, done_at). Two queries (more only past 50 verified links, see
-    app.backlog.service.window_counts: whole days from the backlog rollups, edges raw), never
-    one per pain point."""
+    rate since then is above its per-week rate in that improvement's before window, the 28
+    days before done_at. Both windows are counted in whole UTC hours, each end moved to the
+    start of the hour it falls in (before: the 28 days up to done_at's hour; since: from
+    verified_at's hour to the current hour, which is left out), so the rollups answer them
+    without reading raw rows but hours marked for refresh; an hour at either end moves a rate
+    over weeks by a fraction of a percent. Three queries (links, marks, counts: see
+    app.backlog.service.window_counts), never one per pain point."""
     if not pain_point_ids:
         return set()
     links = list(
         session.execute(queries.verified_links(set(pain_point_ids), now - REGRESSION_MIN_ELAPSED))
     )
     span = timedelta(days=DEFAULT_WINDOW_DAYS)
-    windows: list[queries.Window] = []
+    until = _hour(now)
+    windows: list[tuple[int, uuid.UUID, datetime, datetime]] = []
     pairs: list[tuple[uuid.UUID, float, float]] = []  # pain point, before days, since days
     for pp_id, _imp_id, done_at, verified_at in {tuple(r) for r in links}:
+        since = _hour(verified_at)
+        if since >= until:  # only with REGRESSION_MIN_ELAPSED under an hour
+            continue
         key = len(pairs)
-        windows.append(queries.Window(2 * key, pp_id, done_at - span, done_at))
-        windows.append(queries.Window(2 * key + 1, pp_id, verified_at, now))
-        pairs.append((pp_id, span / timedelta(days=1), (now - verified_at) / timedelta(days=1)))
+        done = _hour(done_at)
+        windows.append((2 * key, pp_id, done - span, done))
+        windows.append((2 * key + 1, pp_id, since, until))
+        pairs.append((pp_id, span / timedelta(days=1), (until - since) / timedelta(days=1)))
     from app.backlog.service import window_counts  # the backlog imports this module
 
-    counts = window_counts(session, [(w.key, w.pain_point_id, w.start, w.end) for w in windows])
+    counts = window_counts(session, windows)
     out: set[uuid.UUID] = set()
     for key, (pp_id, before_days, since_days) in enumerate(pairs):
         before_rate = counts.get(2 * key, 0) * 7 / before_days

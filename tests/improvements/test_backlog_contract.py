@@ -9,10 +9,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.improvements import queries
+from app.backlog import rollup
+from app.backlog import service as backlog
 from app.improvements.schemas import ImprovementRef
 from app.improvements.service import for_backlog, regressions
 from app.models import ImprovementStatus
@@ -113,7 +115,7 @@ def test_regressions(org: Org, db: Session, now: datetime) -> None:
     ids += [uuid.uuid4() for _ in range(50)]
     with count_queries(db) as statements:
         got = regressions(db, ids, now)
-    assert len(statements) <= 2
+    assert len(statements) <= 3  # links, marks, counts
     assert got == {uuid.UUID(org.pp("receipt"))}
     # A week later the refund improvement is judged: 3 since verified vs 0 before.
     assert uuid.UUID(org.pp("refund")) in regressed(db, ids, now + 7 * DAY)
@@ -157,13 +159,83 @@ def test_window_counts_scale_past_sqlite_compound_limits(
 ) -> None:
     org.observe(now - DAY, "receipt")
     pid = uuid.UUID(org.pp("receipt"))
-    windows = [
-        queries.Window(i, pid if i % 2 else uuid.uuid4(), now - 2 * DAY, now) for i in range(1201)
-    ]
+    windows = [(i, pid if i % 2 else uuid.uuid4(), now - 2 * DAY, now) for i in range(1201)]
     with count_queries(db) as statements:
-        counts = queries.window_counts(db, windows)
-    assert len(statements) == 5  # 250 windows a query
-    assert counts == dict.fromkeys(range(1, 1201, 2), 1)
+        counts = backlog.window_counts(db, windows)
+    # The marks, then one statement per 400 parts: a window over two partial days makes five
+    # (whole days, whole hours, two partial hours and the hour marked by the observation).
+    per_query = backlog.COUNT_PARTS_PER_QUERY
+    assert 1 + 1201 * 2 // per_query < len(statements) <= 2 + 1201 * 5 // per_query
+    assert {k: n for k, n in counts.items() if n} == dict.fromkeys(range(1, 1201, 2), 1)
+
+
+def _refresh(db: Session) -> None:
+    with Session(db.get_bind()) as session:
+        rollup.refresh(session)
+        session.commit()
+    db.rollback()
+
+
+@pytest.mark.parametrize("refreshed", [False, True])
+def test_window_counts_equal_the_raw_rows(
+    org: Org, db: Session, now: datetime, refreshed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows on whole hours and on any instant, over days read from the rollups, marked
+    days and hours (never refreshed, or changed since) and partial hours, count what the raw
+    rows count."""
+    hour = timedelta(hours=1)
+    base = now.replace(minute=0, second=0) - 40 * DAY
+    for i in range(60):  # every 15 hours and 20 minutes: across days and hours
+        org.observe(base + i * (15 * hour + timedelta(minutes=20)), "receipt")
+    org.observe(base + 3 * DAY + hour, "queue", "receipt")
+    gone = org.observe(base + 5 * DAY, "receipt")
+    assert org.w.alice.client.delete(f"/api/v1/observations/{gone}").status_code == 204
+    if refreshed:  # then changed: marked days and hours whose rollup rows are stale
+        _refresh(db)
+        org.observe(base + 10 * DAY + 5 * hour, "receipt")
+        gone = org.observe(base + 2 * DAY + 8 * hour, "receipt")
+        _refresh(db)
+        assert org.w.alice.client.delete(f"/api/v1/observations/{gone}").status_code == 204
+    pids = [uuid.UUID(org.pp("receipt")), uuid.UUID(org.pp("queue"))]
+    windows = []
+    for k, (s, e) in enumerate(
+        [
+            (base, base + 28 * DAY),
+            (base + 2 * DAY + 7 * hour, base + 9 * DAY),
+            (base + 30 * DAY + 3 * hour, now.replace(minute=0, second=0)),
+            (base + 3 * DAY + timedelta(minutes=50), base + 4 * DAY + timedelta(minutes=70)),
+            (base + hour, base + 5 * hour),
+            (base - 3 * DAY, now),
+        ]
+    ):
+        windows += [(2 * k, pids[0], s, e), (2 * k + 1, pids[1], s, e)]
+    got = backlog.window_counts(db, windows)
+    monkeypatch.setattr(backlog, "USE_ROLLUPS", False)
+    raw = backlog.window_counts(db, windows)
+    assert {k: n for k, n in got.items() if n} == {k: n for k, n in raw.items() if n}
+    assert raw[0] > 30  # the windows hold data
+    assert raw[1] == 1
+
+
+def test_regressions_read_no_raw_rows_once_refreshed(org: Org, db: Session, now: datetime) -> None:
+    _verified(org, "receipt", now, done_days=30, verified_days=14)
+    for i in range(2):
+        org.observe(now - (31 + i) * DAY, "receipt")
+    for i in range(3):
+        org.observe(now - (13 - i) * DAY, "receipt")
+    receipt = uuid.UUID(org.pp("receipt"))
+    _refresh(db)
+    with count_queries(db) as statements:
+        got = regressions(db, [receipt], now)
+    assert got == {receipt}
+    assert len(statements) == 3
+    assert not any("observation_tags" in s for s in statements), statements
+    # An observation since marks its hour: that hour alone is read raw, and counted.
+    org.observe(now - 12 * DAY, "receipt")
+    db.rollback()
+    with count_queries(db) as statements:
+        assert regressions(db, [receipt], now) == {receipt}
+    assert sum("observation_tags" in s for s in statements) == 1
 
 
 def test_backlog_items_carry_improvements_and_regressions(org: Org, now: datetime) -> None:
