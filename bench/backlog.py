@@ -404,6 +404,53 @@ def fill_current_hour(url: str) -> int:
     return int(n)
 
 
+def link_improvements(url: str, dims: dict[str, list[Any]], now: datetime) -> int:
+    """Improvements on the most frequent pain points, as a team using the product has them:
+    each journey's first three verified (done and verified at instants with minutes, 20 to 80
+    days ago: the backlog flags regressions for them), the fourth in progress. The backlog
+    lists them and checks the verified ones for regressions on every read. Added once."""
+    from sqlalchemy import create_engine, insert, select
+
+    from app.models import Improvement, ImprovementPainPoint
+
+    imp_t = Improvement.__table__  # type: ignore[attr-defined]
+    link_t = ImprovementPainPoint.__table__  # type: ignore[attr-defined]
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(select(imp_t.c.id).where(imp_t.c.title.like("Bench %"))).first():
+                return 0
+            made = 0
+            for j, k, pid in dims["pps"]:
+                if k > 3:
+                    continue
+                done = now - timedelta(days=30 + 17 * k + 5 * j, minutes=37 * k + 11)
+                verified = k < 3
+                iid = uuid.uuid4()
+                conn.execute(
+                    insert(imp_t).values(
+                        id=iid,
+                        title=f"Bench improvement {j}-{k}",
+                        description="",
+                        hypothesis="",
+                        status="verified" if verified else "in_progress",
+                        done_at=done if verified else None,
+                        verified_at=done + timedelta(days=9, minutes=23) if verified else None,
+                        started_at=done - timedelta(days=20),
+                        created_at=done - timedelta(days=21),
+                        updated_at=done,
+                        payload_hash="",
+                    )
+                )
+                conn.execute(
+                    insert(link_t).values(improvement_id=iid, pain_point_id=uuid.UUID(str(pid)))
+                )
+                made += 1
+    finally:
+        engine.dispose()
+    return made
+
+
 def measure(label: str, url: str, args: argparse.Namespace) -> None:
     size = "an earlier run's database" if args.existing else f"{args.observations:,} observations"
     print(f"\n[{label}] {size}")
@@ -416,6 +463,9 @@ def measure(label: str, url: str, args: argparse.Namespace) -> None:
             print(f"  filled the current hour with {fill_current_hour(url):,} observations")
     else:
         dims = generate(url, args.observations, now)
+    linked = link_improvements(url, dims, now)
+    if linked:
+        print(f"  linked {linked} improvements to the most frequent pain points")
     with tempfile.TemporaryDirectory() as data_dir:
         server = Server(url, Path(data_dir))
         try:
