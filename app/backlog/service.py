@@ -373,9 +373,9 @@ def _scalars(
 def _improvements(
     session: Session, ids: list[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID]]:
-    from app.improvements.service import for_backlog, regressions
+    from app.improvements.service import backlog_improvements
 
-    return for_backlog(session, ids), regressions(session, ids, utcnow())
+    return backlog_improvements(session, ids, utcnow())
 
 
 def backlog(

@@ -102,8 +102,8 @@ def effect_counts(
 
 
 def backlog_links(pain_point_ids: Collection[uuid.UUID]) -> Select[Any]:
-    """(surviving pain point id, improvement id, title, status) for every non-dropped
-    improvement linked to one of the given pain points; creation order."""
+    """(surviving pain point id, improvement id, title, status, done_at, verified_at) for
+    every non-dropped improvement linked to one of the given pain points; creation order."""
     survivor = survivor_id()
     return (
         select(
@@ -111,6 +111,8 @@ def backlog_links(pain_point_ids: Collection[uuid.UUID]) -> Select[Any]:
             col(Improvement.id),
             col(Improvement.title),
             col(Improvement.status),
+            col(Improvement.done_at),
+            col(Improvement.verified_at),
         )
         .select_from(ImprovementPainPoint)
         .join(PainPoint, col(PainPoint.id) == col(ImprovementPainPoint.pain_point_id))

@@ -399,18 +399,37 @@ def for_backlog(
 ) -> dict[uuid.UUID, list[ImprovementRef]]:
     """Each given (surviving) pain point id → the improvements linked to it, dropped ones
     left out, in creation order. One query; pain points without improvements are absent."""
+    return backlog_improvements(session, pain_point_ids, None)[0]
+
+
+def backlog_improvements(
+    session: Session, pain_point_ids: Sequence[uuid.UUID], now: datetime | None
+) -> tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID]]:
+    """What the backlog shows of improvements: `for_backlog`, and the pain points that came
+    back (`regressions` at `now`; none when `now` is None), from one query of the links."""
     out: dict[uuid.UUID, list[ImprovementRef]] = {}
     if not pain_point_ids:
-        return out
+        return out, set()
     seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for pp_id, imp_id, title, status in session.execute(queries.backlog_links(set(pain_point_ids))):
+    verified: list[tuple[uuid.UUID, datetime, datetime]] = []
+    for pp_id, imp_id, title, status, done_at, verified_at in session.execute(
+        queries.backlog_links(set(pain_point_ids))
+    ):
         if (pp_id, imp_id) in seen:  # a link on a merged id and one on its survivor
             continue
         seen.add((pp_id, imp_id))
         out.setdefault(pp_id, []).append(
             ImprovementRef(id=imp_id, title=title, status=ImprovementStatus(status))
         )
-    return out
+        if (
+            now is not None
+            and status == ImprovementStatus.verified
+            and done_at is not None
+            and verified_at is not None
+            and verified_at <= now - REGRESSION_MIN_ELAPSED
+        ):
+            verified.append((pp_id, done_at, verified_at))
+    return out, _regressed(session, verified, now) if now is not None else set()
 
 
 def _hour(value: datetime) -> datetime:
@@ -432,14 +451,21 @@ def regressions(
     app.backlog.service.window_counts), never one per pain point."""
     if not pain_point_ids:
         return set()
-    links = list(
-        session.execute(queries.verified_links(set(pain_point_ids), now - REGRESSION_MIN_ELAPSED))
+    links = session.execute(
+        queries.verified_links(set(pain_point_ids), now - REGRESSION_MIN_ELAPSED)
     )
+    return _regressed(session, list({(pp, done, ver) for pp, _, done, ver in links}), now)
+
+
+def _regressed(
+    session: Session, links: Sequence[tuple[uuid.UUID, datetime, datetime]], now: datetime
+) -> set[uuid.UUID]:
+    """`regressions` of these (pain point, done_at, verified_at) links."""
     span = timedelta(days=DEFAULT_WINDOW_DAYS)
     until = _hour(now)
     windows: list[tuple[int, uuid.UUID, datetime, datetime]] = []
     pairs: list[tuple[uuid.UUID, float, float]] = []  # pain point, before days, since days
-    for pp_id, _imp_id, done_at, verified_at in {tuple(r) for r in links}:
+    for pp_id, done_at, verified_at in links:
         since = _hour(verified_at)
         if since >= until:  # only with REGRESSION_MIN_ELAPSED under an hour
             continue
@@ -448,6 +474,8 @@ def regressions(
         windows.append((2 * key, pp_id, done - span, done))
         windows.append((2 * key + 1, pp_id, since, until))
         pairs.append((pp_id, span / timedelta(days=1), (until - since) / timedelta(days=1)))
+    if not windows:
+        return set()
     from app.backlog.service import window_counts  # the backlog imports this module
 
     counts = window_counts(session, windows)
