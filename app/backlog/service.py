@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -192,32 +192,69 @@ class RawCounts:
 _SIDE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backlog")
 
 
-def _alongside(session: Session, stmt: Any, params: dict[str, Any]) -> Callable[[], list[Any]]:
+class SideJob:
+    """Work a backlog read hands to its second connection (PostgreSQL), to run there after the
+    first distinct-count statement: `job(side_session)`. `get` is set once it is handed over
+    (None: it was not — SQLite, or a read with no statement on the side — and the caller does
+    the work itself); the caller always calls it, so no connection outlives the request."""
+
+    def __init__(self, job: Callable[[Session], Any]) -> None:
+        self.job = job
+        self.get: Callable[[], Any] | None = None
+
+
+def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:
+    try:
+        future.set_result(fn())
+    except BaseException as exc:  # handed to whoever waits for it
+        future.set_exception(exc)
+
+
+def _alongside(
+    session: Session, stmt: Any, params: dict[str, Any], then: SideJob | None = None
+) -> Callable[[], list[Any]]:
     """Runs `stmt` now and returns a function giving its rows: on PostgreSQL on another
     connection of the pool, in its own transaction, while the caller goes on (the server
     works on both statements at once; every statement of a read already sees its own
-    snapshot under READ COMMITTED, so nothing is lost in consistency); elsewhere (SQLite
-    works in this process) in the session itself, when asked."""
+    snapshot under READ COMMITTED, so nothing is lost in consistency), followed there by
+    `then`; elsewhere (SQLite works in this process) in the session itself, when asked."""
     bind = session.get_bind()
     if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
         return lambda: list(session.execute(stmt, params))
+    rows: Future[list[Any]] = Future()
+    later: Future[Any] = Future()
 
-    def run() -> list[Any]:
-        with bind.connect() as conn:
-            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            rows = list(conn.execute(stmt, params))
-            conn.rollback()
-            return rows
+    def run() -> None:
+        try:
+            with Session(bind) as side:
+                side.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+                _settle(rows, lambda: list(side.execute(stmt, params)))
+                if then is not None:
+                    _settle(later, lambda: then.job(side))
+                side.rollback()
+        except BaseException as exc:  # no connection, say: nobody waits forever
+            for future in (rows, later):
+                if not future.done():
+                    future.set_exception(exc)
 
-    future = _SIDE.submit(run)
-    return future.result
+    _SIDE.submit(run)
+    if then is not None:
+        then.get = later.result
+    return rows.result
 
 
 def _measures(
-    session: Session, f: Filters, p: Plan, start: datetime, *, stages: bool = False
+    session: Session,
+    f: Filters,
+    p: Plan,
+    start: datetime,
+    *,
+    stages: bool = False,
+    then: SideJob | None = None,
 ) -> tuple[dict[uuid.UUID, _Agg], RawCounts]:
     """The measures per pain point, and what else the same scan of the raw rows counted:
-    the backlog's total observations unless those are stale, per stage if asked."""
+    the backlog's total observations unless those are stale, per stage if asked. `then`
+    goes to the second connection after the first distinct-count statement."""
     out: dict[uuid.UUID, _Agg] = {}
     counts = RawCounts()
     if p.sl is None:
@@ -252,7 +289,7 @@ def _measures(
     seen = (
         None
         if presence is None
-        else _alongside(session, presence, queries.slot_values("a", p.rest))
+        else _alongside(session, presence, queries.slot_values("a", p.rest), then)
     )
     # Days, blocks, hours and raw rows as one UNION ALL added up per pain point: one round
     # trip (each costs milliseconds on a loaded machine), one row per pain point.
@@ -320,9 +357,11 @@ def ranked_rows(
     sort: BacklogSort,
     *,
     stages: bool = False,
+    then: SideJob | None = None,
 ) -> tuple[list[Row], RawCounts]:
-    """The ranked rows, and what the measures' scan of the raw rows counted besides."""
-    current, counts = _measures(session, f, p, start, stages=stages)
+    """The ranked rows, and what the measures' scan of the raw rows counted besides (`then`:
+    see `_measures`)."""
+    current, counts = _measures(session, f, p, start, stages=stages, then=then)
     rows: list[Row] = []
     if current:
         for pid, title, jid, layer, sid, sname, spos in session.execute(
@@ -370,12 +409,20 @@ def _scalars(
     return [sum(values[:n]) + (raw_total or 0), sum(values[n:])]
 
 
-def _improvements(
-    session: Session, ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID]]:
+Improvements = tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID] | None]
+# Verified links whose regression flags the second connection computes for every linked pain
+# point, before the ranking is known (two windows each, ~0.2 ms each at 10M); past that many
+# they are computed after the ranking, for the pain points shown only.
+SIDE_REGRESSION_LINKS = 50
+
+
+def _improvements(session: Session, ids: list[uuid.UUID] | None) -> Improvements:
+    """The linked improvements of these pain points (None: of all) and their regression flags
+    (None: more verified links than SIDE_REGRESSION_LINKS for all pain points)."""
     from app.improvements.service import backlog_improvements
 
-    return backlog_improvements(session, ids, utcnow())
+    most = SIDE_REGRESSION_LINKS if ids is None else None
+    return backlog_improvements(session, ids, utcnow(), most=most)
 
 
 def backlog(
@@ -389,11 +436,23 @@ def backlog(
 ) -> Backlog:
     prev_from = start - (end - start)
     p = plan(session, f, start, end, prev_from, refresh)
-    rows, counts = ranked_rows(session, f, p, start, sort)
+    # Improvements do not depend on the ranking when read for every linked pain point: on
+    # PostgreSQL the second connection reads them while this one reads the measures.
+    side = SideJob(lambda other: _improvements(other, None))
+    rows, counts = ranked_rows(session, f, p, start, sort, then=side)
     total_mentions = sum(r.frequency for r in rows)
     total_obs, customers = _scalars(session, f, p, start, end, counts.total)
     shown = rows if limit is None else rows[:limit]
-    imps, regressed = _improvements(session, [r.id for r in shown])
+    ids = [r.id for r in shown]
+    if side.get is None:
+        imps, came_back = _improvements(session, ids)
+    else:
+        every, came_back = side.get()
+        imps = {i: every[i] for i in ids if i in every}
+    if came_back is None:  # too many verified links to flag them all
+        came_back = _improvements(session, ids)[1]
+    assert came_back is not None
+    regressed = came_back & set(ids)
     items: list[BacklogItem] = []
     running = 0
     for i, r in enumerate(shown):

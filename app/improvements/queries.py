@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlmodel import col
 
 from app.models import (
@@ -101,9 +101,10 @@ def effect_counts(
     return EffectCounts(int(before), int(after))
 
 
-def backlog_links(pain_point_ids: Collection[uuid.UUID]) -> Select[Any]:
+def backlog_links(pain_point_ids: Collection[uuid.UUID] | None) -> Select[Any]:
     """(surviving pain point id, improvement id, title, status, done_at, verified_at) for
-    every non-dropped improvement linked to one of the given pain points; creation order."""
+    every non-dropped improvement linked to one of the given pain points (None: to any);
+    creation order."""
     survivor = survivor_id()
     return (
         select(
@@ -118,7 +119,7 @@ def backlog_links(pain_point_ids: Collection[uuid.UUID]) -> Select[Any]:
         .join(PainPoint, col(PainPoint.id) == col(ImprovementPainPoint.pain_point_id))
         .join(Improvement, col(Improvement.id) == col(ImprovementPainPoint.improvement_id))
         .where(
-            survivor.in_(pain_point_ids),
+            true() if pain_point_ids is None else survivor.in_(pain_point_ids),
             col(Improvement.status) != ImprovementStatus.dropped,
         )
         .order_by(col(Improvement.created_at), col(Improvement.id))

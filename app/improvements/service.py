@@ -403,17 +403,24 @@ def for_backlog(
 
 
 def backlog_improvements(
-    session: Session, pain_point_ids: Sequence[uuid.UUID], now: datetime | None
-) -> tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID]]:
+    session: Session,
+    pain_point_ids: Sequence[uuid.UUID] | None,
+    now: datetime | None,
+    *,
+    most: int | None = None,
+) -> tuple[dict[uuid.UUID, list[ImprovementRef]], set[uuid.UUID] | None]:
     """What the backlog shows of improvements: `for_backlog`, and the pain points that came
-    back (`regressions` at `now`; none when `now` is None), from one query of the links."""
+    back (`regressions` at `now`; none when `now` is None), from one query of the links.
+    `pain_point_ids` None: every pain point with a linked improvement. `most`: past that many
+    verified links the flags are not computed (None instead of the set)."""
     out: dict[uuid.UUID, list[ImprovementRef]] = {}
-    if not pain_point_ids:
+    if pain_point_ids is not None and not pain_point_ids:
         return out, set()
     seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
     verified: list[tuple[uuid.UUID, datetime, datetime]] = []
+    wanted = None if pain_point_ids is None else set(pain_point_ids)
     for pp_id, imp_id, title, status, done_at, verified_at in session.execute(
-        queries.backlog_links(set(pain_point_ids))
+        queries.backlog_links(wanted)
     ):
         if (pp_id, imp_id) in seen:  # a link on a merged id and one on its survivor
             continue
@@ -429,7 +436,11 @@ def backlog_improvements(
             and verified_at <= now - REGRESSION_MIN_ELAPSED
         ):
             verified.append((pp_id, done_at, verified_at))
-    return out, _regressed(session, verified, now) if now is not None else set()
+    if now is None:
+        return out, set()
+    if most is not None and len(verified) > most:
+        return out, None
+    return out, _regressed(session, verified, now)
 
 
 def _hour(value: datetime) -> datetime:

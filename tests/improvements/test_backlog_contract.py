@@ -238,7 +238,13 @@ def test_regressions_read_no_raw_rows_once_refreshed(org: Org, db: Session, now:
     assert sum("observation_tags" in s for s in statements) == 1
 
 
-def test_backlog_items_carry_improvements_and_regressions(org: Org, now: datetime) -> None:
+@pytest.mark.parametrize("side_links", [50, 0])
+def test_backlog_items_carry_improvements_and_regressions(
+    org: Org, now: datetime, side_links: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read with the ranking (PostgreSQL: for every linked pain point on the second
+    connection) or, past SIDE_REGRESSION_LINKS verified links, flagged after the ranking."""
+    monkeypatch.setattr(backlog, "SIDE_REGRESSION_LINKS", side_links)
     verified = _verified(org, "receipt", now, done_days=30, verified_days=14)
     dropped = org.improvement("receipt", status="dropped")
     planned = org.improvement("queue", status="planned")
