@@ -1214,27 +1214,27 @@ class CountWindow:
     split: Split
 
     @property
-    def shape(self) -> tuple[bool, int, int]:
-        """Whole days or not, how many hour ranges, how many raw ranges."""
+    def shape(self) -> tuple[bool, int]:
+        """Whole days or not, how many days' hours."""
         s = self.split
-        return (s.lo is not None, len(s.hours), len(s.raw))
+        return (s.lo is not None, len(s.hours))
 
     @property
     def parts(self) -> int:
-        days, hours, raw = self.shape
-        return int(days) + int(hours > 0) + raw
+        days, hours = self.shape
+        return int(days) + int(hours > 0)
 
 
 @_by_shape
-def window_count_statement(shapes: tuple[tuple[bool, int, int], ...]) -> Select[Any]:
+def window_count_statement(shapes: tuple[tuple[bool, int], ...]) -> Select[Any]:
     """(i, n) rows, to be added up per i, counting the non-deleted observations tagging the
-    pain point of window i (`CountWindow.shape`s; values from `window_count_values`): its whole
-    days from the daily rollup except the marked ones (`skip`, shared), its whole hours from
-    the hourly rollup, its raw ranges (partial and marked hours) from the field tables. The
+    pain point of window i (`CountWindow.shape`s; values from `window_count_values`) in its
+    whole days, from the daily rollup except the marked ones (`skip`, shared), and in its
+    whole hours, from the hourly rollup. Its raw ranges are `window_raw_statement`'s. The
     windows' instants are parameters, so the statement serves every hour with the same shape."""
     skip = sa.bindparam("skip", expanding=True, type_=D.c.day.type)
     parts: list[Any] = []
-    for i, (days, n_hours, n_raw) in enumerate(shapes):
+    for i, (days, n_hours) in enumerate(shapes):
         key = sa.literal_column(str(i), sa.Integer()).label("i")
         pain_point = sa.bindparam(f"q{i}", type_=D.c.pain_point_id.type)
         if days:
@@ -1267,17 +1267,6 @@ def window_count_statement(shapes: tuple[tuple[bool, int, int], ...]) -> Select[
                     or_(*hours),
                 )
             )
-        for s, e in slots(f"r{i}_", n_raw):
-            parts.append(
-                select(key, func.count().label("n"))
-                .select_from(T.join(OB, OB.c.id == T.c.observation_id))
-                .where(
-                    _unindexed(T.c.pain_point_id) == pain_point,
-                    OB.c.deleted_at.is_(None),
-                    OB.c.observed_at >= s,
-                    OB.c.observed_at < e,
-                )
-            )
     u = union_all(parts).subquery("w")
     return select(u.c.i, func.sum(u.c.n)).group_by(u.c.i)
 
@@ -1292,5 +1281,31 @@ def window_count_values(windows: Sequence[CountWindow], skip: Iterable[date]) ->
             out[f"d{i}l"], out[f"d{i}h"] = s.lo, s.hi
         for j, (d, a, b) in enumerate(s.hours):
             out[f"h{i}_{j}d"], out[f"h{i}_{j}h"] = d, list(range(a, b))
-        out.update(slot_values(f"r{i}_", s.raw))
+    return out
+
+
+@_by_shape
+def window_raw_statement(n: int) -> Select[Any]:
+    """(k, pain point, n): the non-deleted observations in raw range k (slots 'x') tagging
+    each of the pain points `pain_points`, one scan per range however many windows hold it
+    (the regression windows share the marked hours)."""
+    parts = [
+        select(
+            sa.literal_column(str(k), sa.Integer()).label("k"),
+            T.c.pain_point_id,
+            func.count().label("n"),
+        )
+        .select_from(T.join(OB, OB.c.id == T.c.observation_id))
+        .where(
+            _unindexed(T.c.pain_point_id).in_(
+                sa.bindparam("pain_points", expanding=True, type_=T.c.pain_point_id.type)
+            ),
+            OB.c.deleted_at.is_(None),
+            OB.c.observed_at >= s,
+            OB.c.observed_at < e,
+        )
+        .group_by(T.c.pain_point_id)
+        for k, (s, e) in enumerate(slots("x", n))
+    ]
+    out: Select[Any] = union_all(parts)
     return out

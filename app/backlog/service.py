@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -668,10 +668,11 @@ def window_counts(
     session: Session, windows: Sequence[tuple[int, uuid.UUID, datetime, datetime]]
 ) -> dict[int, int]:
     """Non-deleted observations tagging a pain point in [start, end), for many (key, pain
-    point, start, end) windows: split like the backlog's windows (whole days and hours from
-    the rollups unless marked, the rest raw), in one query per COUNT_PARTS_PER_QUERY parts
-    after one look-up of the marks. Windows that start and end on whole UTC hours (the
-    regression flags of app/improvements) read nothing raw but marked hours."""
+    point, start, end) windows: split like the backlog's windows, whole days and hours from
+    the rollups unless marked (one query per COUNT_PARTS_PER_QUERY parts, after one look-up
+    of the marks), the rest raw (one query per COUNT_PARTS_PER_QUERY distinct ranges, each
+    range scanned once for every window holding it). Windows that start and end on whole UTC
+    hours (the regression flags of app/improvements) read nothing raw but marked hours."""
     if not windows:
         return {}
     marks: rollup.Pending | None = None
@@ -679,31 +680,29 @@ def window_counts(
         lo = min(s for _, _, s, _ in windows).astimezone(UTC).date()
         hi = max(e for _, _, _, e in windows).astimezone(UTC).date() + timedelta(days=1)
         marks = rollup.pending(session, lo, hi)
-    ws: list[queries.CountWindow] = []
-    for k, pid, s, e in windows:
-        whole = split(s, e, marks)
-        # A window with more raw ranges (marked hours) than a statement takes goes in pieces.
-        room = COUNT_PARTS_PER_QUERY - 2
-        ws.append(queries.CountWindow(k, pid, replace(whole, raw=whole.raw[:room])))
-        ws += [
-            queries.CountWindow(k, pid, Split(raw=whole.raw[i : i + room]))
-            for i in range(room, len(whole.raw), room)
-        ]
+    ws = [queries.CountWindow(k, pid, split(s, e, marks)) for k, pid, s, e in windows]
     out: dict[int, int] = {}
-    chunk: list[queries.CountWindow] = []
-    parts = 0
-    for w in [*ws, None]:
-        if w is not None and (not chunk or parts + w.parts <= COUNT_PARTS_PER_QUERY):
-            chunk.append(w)
-            parts += w.parts
-            continue
+    rolled = [w for w in ws if w.parts]
+    for i in range(0, len(rolled), COUNT_PARTS_PER_QUERY // 2):
+        chunk = rolled[i : i + COUNT_PARTS_PER_QUERY // 2]
         stmt = queries.window_count_statement(tuple(c.shape for c in chunk))
         values = queries.window_count_values(chunk, marks.days if marks else ())
-        for i, n in session.execute(stmt, values):
-            key = chunk[int(i)].key
+        for j, n in session.execute(stmt, values):
+            key = chunk[int(j)].key
             out[key] = out.get(key, 0) + int(n or 0)
-        if w is not None:
-            chunk, parts = [w], w.parts
+    ranges = sorted({r for w in ws for r in w.split.raw})
+    if ranges:
+        raw: dict[tuple[tuple[datetime, datetime], uuid.UUID], int] = {}
+        pain_points = sorted({w.pain_point_id for w in ws if w.split.raw})
+        for i in range(0, len(ranges), COUNT_PARTS_PER_QUERY):
+            chunk_ranges = ranges[i : i + COUNT_PARTS_PER_QUERY]
+            stmt = queries.window_raw_statement(len(chunk_ranges))
+            params = {**queries.slot_values("x", chunk_ranges), "pain_points": pain_points}
+            for k, pid, n in session.execute(stmt, params):
+                raw[(chunk_ranges[int(k)], pid)] = int(n)
+        for w in ws:
+            n = sum(raw.get((r, w.pain_point_id), 0) for r in w.split.raw)
+            out[w.key] = out.get(w.key, 0) + n
     return out
 
 

@@ -458,7 +458,8 @@ def regressions(
     start of the hour it falls in (before: the 28 days up to done_at's hour; since: from
     verified_at's hour to the current hour, which is left out), so the rollups answer them
     without reading raw rows but hours marked for refresh; an hour at either end moves a rate
-    over weeks by a fraction of a percent. Three queries (links, marks, counts: see
+    over weeks by a fraction of a percent. At most four queries (links, marks, rollup counts
+    and, for hours marked since the last refresh, one raw scan per hour: see
     app.backlog.service.window_counts), never one per pain point."""
     if not pain_point_ids:
         return set()

@@ -115,7 +115,7 @@ def test_regressions(org: Org, db: Session, now: datetime) -> None:
     ids += [uuid.uuid4() for _ in range(50)]
     with count_queries(db) as statements:
         got = regressions(db, ids, now)
-    assert len(statements) <= 3  # links, marks, counts
+    assert len(statements) <= 4  # links, marks, rollup counts, marked hours' raw counts
     assert got == {uuid.UUID(org.pp("receipt"))}
     # A week later the refund improvement is judged: 3 since verified vs 0 before.
     assert uuid.UUID(org.pp("refund")) in regressed(db, ids, now + 7 * DAY)
@@ -230,7 +230,7 @@ def test_regressions_read_no_raw_rows_once_refreshed(org: Org, db: Session, now:
     assert got == {receipt}
     assert len(statements) == 3
     assert not any("observation_tags" in s for s in statements), statements
-    # An observation since marks its hour: that hour alone is read raw, and counted.
+    # An observation since marks its hour: that hour alone is read raw, once, and counted.
     org.observe(now - 12 * DAY, "receipt")
     db.rollback()
     with count_queries(db) as statements:
