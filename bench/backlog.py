@@ -293,8 +293,15 @@ def generate(url: str, n: int, now: datetime, *, rollups: bool = True) -> dict[s
         with Session(engine) as session:
             rollup.rebuild(session)
             session.commit()
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        if engine.dialect.name == "postgresql":
+            # The freshly written rollups vacuumed, as autovacuum does in time: a long-running
+            # database's visibility map and hint bits (at 10M the first run right after a
+            # rebuild and one after a VACUUM read the same: 49.5 / 59.8 and 48.5 / 62.2 ms).
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM (ANALYZE)"))
+        else:
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
         print(f"  rollups rebuilt and analysed in {time.monotonic() - t0:.0f} s")
     except ImportError:
         print("  (no rollups)")
