@@ -449,9 +449,10 @@ def backlog(
     else:
         every, came_back = side.get()
         imps = {i: every[i] for i in ids if i in every}
-    if came_back is None:  # too many verified links to flag them all
-        came_back = _improvements(session, ids)[1]
-    assert came_back is not None
+    if came_back is None:  # too many verified links to flag them all: the shown ones only
+        from app.improvements.service import regressions
+
+        came_back = regressions(session, ids, utcnow())
     regressed = came_back & set(ids)
     items: list[BacklogItem] = []
     running = 0

@@ -124,26 +124,3 @@ def backlog_links(pain_point_ids: Collection[uuid.UUID] | None) -> Select[Any]:
         )
         .order_by(col(Improvement.created_at), col(Improvement.id))
     )
-
-
-def verified_links(pain_point_ids: Collection[uuid.UUID], verified_before: datetime) -> Select[Any]:
-    """(surviving pain point id, improvement id, done_at, verified_at) of verified improvements
-    linked to the given pain points, verified no later than `verified_before`."""
-    survivor = survivor_id()
-    return (
-        select(
-            survivor.label("pain_point_id"),
-            col(Improvement.id),
-            col(Improvement.done_at),
-            col(Improvement.verified_at),
-        )
-        .select_from(ImprovementPainPoint)
-        .join(PainPoint, col(PainPoint.id) == col(ImprovementPainPoint.pain_point_id))
-        .join(Improvement, col(Improvement.id) == col(ImprovementPainPoint.improvement_id))
-        .where(
-            survivor.in_(pain_point_ids),
-            col(Improvement.status) == ImprovementStatus.verified,
-            col(Improvement.done_at).is_not(None),
-            col(Improvement.verified_at) <= verified_before,
-        )
-    )

@@ -461,12 +461,9 @@ def regressions(
     over weeks by a fraction of a percent. At most four queries (links, marks, rollup counts
     and, for hours marked since the last refresh, one raw scan per hour: see
     app.backlog.service.window_counts), never one per pain point."""
-    if not pain_point_ids:
-        return set()
-    links = session.execute(
-        queries.verified_links(set(pain_point_ids), now - REGRESSION_MIN_ELAPSED)
-    )
-    return _regressed(session, list({(pp, done, ver) for pp, _, done, ver in links}), now)
+    came_back = backlog_improvements(session, pain_point_ids, now)[1]
+    assert came_back is not None  # no `most`: always computed
+    return came_back
 
 
 def _regressed(

@@ -54,6 +54,17 @@ def _verified(org: Org, name: str, now: datetime, *, done_days: int, verified_da
     return str(imp["id"])
 
 
+def _receipt_comes_back(org: Org, now: datetime) -> str:
+    """receipt verified 14 days ago (done 30 days ago): 2 in the before window (0.5/week), 3
+    since (1.5/week). Returns the improvement's id."""
+    imp = _verified(org, "receipt", now, done_days=30, verified_days=14)
+    for i in range(2):
+        org.observe(now - (31 + i) * DAY, "receipt")
+    for i in range(3):
+        org.observe(now - (13 - i) * DAY, "receipt")
+    return imp
+
+
 def test_for_backlog_lists_improvements_without_dropped(org: Org, db: Session) -> None:
     first = org.improvement("receipt", "queue", title="Accept a photo of the receipt")
     second = org.improvement("receipt", status="in_progress", title="Train agents")
@@ -92,12 +103,7 @@ def test_for_backlog_follows_merges(org: Org, db: Session) -> None:
 
 
 def test_regressions(org: Org, db: Session, now: datetime) -> None:
-    # receipt: 2 in the before window (0.5/week), 3 in the 14 days since verified (1.5/week).
-    _verified(org, "receipt", now, done_days=30, verified_days=14)
-    for i in range(2):
-        org.observe(now - (31 + i) * DAY, "receipt")
-    for i in range(3):
-        org.observe(now - (13 - i) * DAY, "receipt")
+    _receipt_comes_back(org, now)
     # queue: 8 before (2/week), 1 since (0.5/week): the improvement held.
     _verified(org, "queue", now, done_days=30, verified_days=14)
     for i in range(8):
@@ -218,11 +224,7 @@ def test_window_counts_equal_the_raw_rows(
 
 
 def test_regressions_read_no_raw_rows_once_refreshed(org: Org, db: Session, now: datetime) -> None:
-    _verified(org, "receipt", now, done_days=30, verified_days=14)
-    for i in range(2):
-        org.observe(now - (31 + i) * DAY, "receipt")
-    for i in range(3):
-        org.observe(now - (13 - i) * DAY, "receipt")
+    _receipt_comes_back(org, now)
     receipt = uuid.UUID(org.pp("receipt"))
     _refresh(db)
     with count_queries(db) as statements:
@@ -245,13 +247,9 @@ def test_backlog_items_carry_improvements_and_regressions(
     """Read with the ranking (PostgreSQL: for every linked pain point on the second
     connection) or, past SIDE_REGRESSION_LINKS verified links, flagged after the ranking."""
     monkeypatch.setattr(backlog, "SIDE_REGRESSION_LINKS", side_links)
-    verified = _verified(org, "receipt", now, done_days=30, verified_days=14)
+    verified = _receipt_comes_back(org, now)
     dropped = org.improvement("receipt", status="dropped")
     planned = org.improvement("queue", status="planned")
-    for i in range(2):
-        org.observe(now - (31 + i) * DAY, "receipt")
-    for i in range(3):
-        org.observe(now - (13 - i) * DAY, "receipt")
     org.observe(now - DAY, "queue")
     r = org.w.manager.client.get("/api/v1/backlog", params={"journey_id": org.w.journey["id"]})
     assert r.status_code == 200, r.text
