@@ -243,10 +243,20 @@ def _setup_catalogue(base: str, token: str) -> tuple[str, list[str]]:
     return journey["id"], pps
 
 
-def _observation(journey_id: str, pps: list[str], n: int) -> dict[str, Any]:
+def _ordered_id() -> uuid.UUID:
+    from app.models.base import new_id
+
+    return new_id()
+
+
+def _observation(
+    journey_id: str, pps: list[str], n: int, make_id: Callable[[], uuid.UUID] = _ordered_id
+) -> dict[str, Any]:
+    """An observation as the app sends it: its id made on the device, time-ordered (UUIDv7,
+    frontend/src/ids.ts) unless `make_id` says otherwise."""
     when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n % 500_000)
     return {
-        "id": str(uuid.uuid4()),
+        "id": str(make_id()),
         "journey_id": journey_id,
         "observed_at": when.isoformat().replace("+00:00", "Z"),
         "channel": "in_person",
@@ -291,7 +301,10 @@ def _measure(server: Server, token: str, args: argparse.Namespace) -> dict[str, 
     _load(base, token, clients, 1.0, 200, me)  # warm-up: imports, pools, caches
     _load(base, token, clients, 1.0, 200, post)
     if args.sync_only:
-        return {"sync": _sync(server, token, args, journey_id, pps)}
+        return {
+            "sync": _sync(server, token, args, journey_id, pps),
+            "sync_random_ids": _sync(server, token, args, journey_id, pps, uuid.uuid4),
+        }
     cpu0, own0 = server.cpu_seconds(), time.process_time()
     n, t, _ = _load(base, token, clients, secs, cap, me)
     get_rps, get_cpu = n / t, (server.cpu_seconds() - cpu0) / n
@@ -314,6 +327,7 @@ def _measure(server: Server, token: str, args: argparse.Namespace) -> dict[str, 
     )
 
     sync_rate = _sync(server, token, args, journey_id, pps)
+    sync_random = _sync(server, token, args, journey_id, pps, uuid.uuid4)
 
     cpu0 = server.cpu_seconds()
     n, t, lat = _load(base, token, 16, secs, cap, post)
@@ -326,20 +340,35 @@ def _measure(server: Server, token: str, args: argparse.Namespace) -> dict[str, 
         f"p99/p50 {p99 / p50:4.1f}  (target <= 3.0; {n} requests, {n / t:.0f} req/s, "
         f"server CPU {lat_cpu * 1000:.2f} ms/request)"
     )
-    return {"get": get_rps, "post": post_rps, "sync": sync_rate, "p50": p50, "p99": p99}
+    return {
+        "get": get_rps,
+        "post": post_rps,
+        "sync": sync_rate,
+        "sync_random_ids": sync_random,
+        "p50": p50,
+        "p99": p99,
+    }
 
 
 def _sync(
-    server: Server, token: str, args: argparse.Namespace, journey_id: str, pps: list[str]
+    server: Server,
+    token: str,
+    args: argparse.Namespace,
+    journey_id: str,
+    pps: list[str],
+    make_id: Callable[[], uuid.UUID] = _ordered_id,
 ) -> float:
-    """Observations per second through POST /sync in batches of 500 (payloads pre-built)."""
+    """Observations per second through POST /sync in batches of 500 (payloads pre-built), with
+    ids as the app makes them (time-ordered) or, with make_id=uuid.uuid4, as an API client
+    sending random ids would."""
     secs, cap = args.seconds, args.max_requests
     batch, batches = 500, max(4, min(args.sync_batches, cap // 500))
     bodies = [
         json.dumps(
             {
                 "observations": [
-                    _observation(journey_id, pps, 10**8 + b * batch + i) for i in range(batch)
+                    _observation(journey_id, pps, 10**8 + b * batch + i, make_id)
+                    for i in range(batch)
                 ]
             }
         ).encode()
@@ -366,8 +395,9 @@ def _sync(
         c.close()
     sync_rate = len(took) * batch / sum(took)
     sync_cpu = (server.cpu_seconds() - cpu0) / (len(took) * batch)
+    ids = "random ids" if make_id is uuid.uuid4 else "ordered ids"
     print(
-        f"POST /api/v1/sync (500/batch)      {sync_rate:8.0f} obs/s  (target >= 20,000 on "
+        f"POST /api/v1/sync, {ids:<15} {sync_rate:8.0f} obs/s  (target >= 20,000 on "
         f"SQLite; {len(took)} batches, median {statistics.median(took) * 1000:.0f} ms/batch; "
         f"server CPU {sync_cpu * 1e6:.0f} µs/observation = {1 / sync_cpu:.0f} obs/CPU-s)"
     )

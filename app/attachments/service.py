@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from app.attachments.images import Encoded, thumbnail_of
 from app.attachments.storage import Storage, new_key
 from app.core.errors import Conflict, Invalid, NotFound
-from app.models import Attachment, Observation, Role, User, utcnow
+from app.models import Attachment, Observation, Role, User, new_id, utcnow
 
 log = logging.getLogger("gembalog.attachments")
 
@@ -59,7 +59,7 @@ def create(
     if existing is not None:
         return existing, False
     row = Attachment(
-        id=attachment_id or uuid.uuid4(),
+        id=attachment_id or new_id(),
         uploader_id=user.id,
         content_type=image.content_type,
         size=len(image.data),

@@ -24,7 +24,7 @@ from app.core.security import (
     new_secret,
     verify_password,
 )
-from app.models import ApiToken, AuthSession, LoginFailure, Role, User, utcnow
+from app.models import ApiToken, AuthSession, LoginFailure, Role, User, new_id, utcnow
 from app.users.schemas import MAX_EMAIL
 from app.users.service import by_email
 
@@ -118,7 +118,7 @@ def create_token(
             return _replay(existing, user, data), None
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         user_id=user.id,
         name=data.name,
         scope=data.scope,

@@ -45,6 +45,7 @@ from app.models import (
     ImprovementPainPoint,
     ImprovementStatus,
     User,
+    new_id,
     utcnow,
 )
 from app.pain_points.service import resolve
@@ -142,7 +143,7 @@ def list_improvements(
         stmt = stmt.where(col(Improvement.status) == status)
     if pain_point_id is not None:
         found = resolve(session, [pain_point_id]).get(pain_point_id)
-        target = found.id if found else uuid.uuid4()  # an unknown id matches nothing
+        target = found.id if found else new_id()  # an unknown id matches nothing
         stmt = stmt.where(col(Improvement.id).in_(queries.improvements_linked_to(target)))
     c = Improvement.__table__.c  # type: ignore[attr-defined]
     rows, nxt = keyset_page(
@@ -228,7 +229,7 @@ def create(session: Session, *, data: ImprovementCreate, user: User) -> tuple[Im
     now = utcnow()
     given = {n: getattr(data, n) for n in TIMESTAMPS if getattr(data, n) is not None}
     imp = Improvement(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         title=data.title,
         description=data.description,
         hypothesis=data.hypothesis,

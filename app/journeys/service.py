@@ -23,7 +23,7 @@ from app.journeys.schemas import (
     StagePublic,
     StageUpdate,
 )
-from app.models import Journey, PainPoint, PainPointStatus, Stage, User, utcnow
+from app.models import Journey, PainPoint, PainPointStatus, Stage, User, new_id, utcnow
 
 
 def stages_of(session: Session, journey_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Stage]]:
@@ -111,7 +111,7 @@ def create(session: Session, *, data: JourneyCreate, user: User) -> tuple[Journe
         dup = next(i for i, n in enumerate(names) if names.index(n) != i)
         raise Invalid(f"stages.{dup}.name", "stage names must be unique in a journey")
     journey = Journey(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         name=data.name,
         description=data.description,
         created_by=user.id,
@@ -192,7 +192,7 @@ def create_stage(
     position = count if data.position is None else min(data.position, count)
     _shift(session, journey_id, position, None, 1)
     stage = Stage(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         journey_id=journey_id,
         name=data.name,
         description=data.description,

@@ -43,6 +43,7 @@ from app.models import (
     Site,
     User,
     Visit,
+    new_id,
     utcnow,
 )
 from app.models.base import UTCDateTime
@@ -561,7 +562,7 @@ def prepare(
             raise Invalid("visit_id", "no such visit of yours")
     if data.site_id is not None and data.site_id not in ctx.sites:
         raise Invalid("site_id", "no such site")
-    oid = data.id or uuid.uuid4()
+    oid = data.id or new_id()
     tags = _check_tags(ctx.tag_targets, data.journey_id, tags_in, oid)
     loc = data.location
     row: ObservationRow = _new_row(
@@ -801,7 +802,7 @@ def filtered(session: Session, user: User, f: Filters) -> Select[Any]:
         stmt = stmt.where(col(o.observed_at) < f.end)
     if f.pain_point_id is not None:
         found = resolve(session, [f.pain_point_id]).get(f.pain_point_id)
-        target = found.id if found else uuid.uuid4()  # an unknown id matches nothing
+        target = found.id if found else new_id()  # an unknown id matches nothing
         stmt = stmt.where(
             exists().where(col(t.observation_id) == col(o.id), col(t.pain_point_id) == target)
         )

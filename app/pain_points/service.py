@@ -32,6 +32,7 @@ from app.models import (
     PainPointStatus,
     Stage,
     User,
+    new_id,
     utcnow,
 )
 from app.pain_points.schemas import PainPointCreate, PainPointPublic, PainPointUpdate
@@ -234,7 +235,7 @@ def create(session: Session, *, data: PainPointCreate, user: User) -> tuple[Pain
                 _add_alias(session, data.id, existing, user, digest)
             return existing, False
         pp = PainPoint(
-            id=data.id or uuid.uuid4(),
+            id=data.id or new_id(),
             journey_id=stage.journey_id,
             stage_id=stage.id,
             title=data.title.strip(),

@@ -12,7 +12,7 @@ from app.audit.service import record
 from app.core.errors import Conflict, NotFound
 from app.core.idempotency import payload_hash
 from app.core.pagination import SortKey, keyset_page, uuid_key
-from app.models import Site, User, utcnow
+from app.models import Site, User, new_id, utcnow
 from app.sites.schemas import SiteCreate, SiteUpdate
 
 
@@ -51,7 +51,7 @@ def create(session: Session, *, data: SiteCreate, user: User) -> tuple[Site, boo
                 return existing, False
             raise Conflict("A site with this id already exists with other content.")
     site = Site(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         name=data.name,
         kind=data.kind,
         address=data.address,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.errors import AppError, ProblemDetails, problem_body, validation_errors
-from app.models import User, utcnow
+from app.models import User, new_id, utcnow
 from app.observations import service as observations
 from app.observations.schemas import ObservationCreate
 from app.pain_points import service as pain_points
@@ -216,7 +216,7 @@ def _observations(session: Session, user: User, raws: Sequence[Any]) -> list[Res
             results[i] = data
             continue
         if data.id is None:
-            data.id = uuid.uuid4()
+            data.id = new_id()
         digest = digest_of(data)
         key = data.id.int
         if key in first_in_batch:

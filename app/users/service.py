@@ -13,7 +13,7 @@ from app.audit.service import record
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import SortKey, keyset_page, uuid_key
 from app.core.security import MIN_PASSWORD, hash_password, verify_password
-from app.models import AuditEvent, AuthSession, Role, User, utcnow
+from app.models import AuditEvent, AuthSession, Role, User, new_id, utcnow
 from app.users.schemas import UserCreate, UserUpdate
 
 
@@ -51,7 +51,7 @@ def create(session: Session, *, data: UserCreate, actor: User | None) -> tuple[U
     if by_email(session, data.email) is not None:
         raise Conflict("A user with this email already exists.")
     user = User(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         email=data.email,
         name=data.name or data.email.split("@")[0],
         role=data.role,

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.idempotency import payload_hash
 from app.core.pagination import keyset_page, time_key, uuid_key
-from app.models import Site, User, Visit, utcnow
+from app.models import Site, User, Visit, new_id, utcnow
 from app.visits.schemas import VisitCreate, VisitUpdate
 
 
@@ -38,7 +38,7 @@ def create(session: Session, *, data: VisitCreate, user: User) -> tuple[Visit, b
             raise Conflict("A visit with this id already exists with other content.")
     _check_site(session, data.site_id)
     visit = Visit(
-        id=data.id or uuid.uuid4(),
+        id=data.id or new_id(),
         observer_id=user.id,
         site_id=data.site_id,
         channel=data.channel,

@@ -8,6 +8,7 @@
 // `payload` and go out as a PATCH once the create is confirmed.
 import type { DB } from "./db";
 import type { Problem, SyncResult } from "./types";
+import { newId } from "./ids";
 
 export type Kind = "pain_point" | "visit" | "observation" | "attachment";
 type Json = Record<string, unknown>;
@@ -154,7 +155,7 @@ export class Outbox {
   }
 
   async add(kind: Kind, payload: Json, blob?: Blob): Promise<OutboxItem> {
-    const id = String(payload.id ?? crypto.randomUUID());
+    const id = String(payload.id ?? newId());
     const at = this.stamp();
     const item: OutboxItem = {
       id,

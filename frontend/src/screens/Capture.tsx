@@ -6,6 +6,7 @@ import { kvGet } from "../db";
 import { navigate } from "../nav";
 import { db, flash, kick, outbox, showError, state, update } from "../store";
 import type { Location, ObservationPayload, PainPoint, VisitPayload } from "../types";
+import { newId } from "../ids";
 
 export const SEVERITIES: [number, string][] = [
   [1, "Minor"],
@@ -91,7 +92,7 @@ export function Capture({ editId }: { editId: string | null }) {
 
   async function addPainPoint() {
     if (!journey || !stageId || !query.trim()) return;
-    const id = crypto.randomUUID();
+    const id = newId();
     try {
       await outbox.add("pain_point", { id, title: query.trim(), stage_id: stageId });
       const pp: PainPoint = { id, journey_id: journey.id, stage_id: stageId, title: query.trim(), observation_count: 0, pending: true };
@@ -165,7 +166,7 @@ export function Capture({ editId }: { editId: string | null }) {
       const visitId = await kvGet<string>(db, "active_visit");
       const visit = visitId ? ((await outbox.get(visitId))?.payload as unknown as VisitPayload | undefined) : undefined;
       const payload: ObservationPayload = {
-        id: editId ?? crypto.randomUUID(),
+        id: editId ?? newId(),
         journey_id: journey.id,
         visit_id: visit?.id ?? null,
         site_id: visit?.site_id ?? null,

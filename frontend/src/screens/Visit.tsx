@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { kvGet, kvSet } from "../db";
 import { db, flash, kick, kickSoon, outbox, showError, state } from "../store";
 import type { VisitPayload } from "../types";
+import { newId } from "../ids";
 
 const CHANNELS = ["in_person", "phone", "web", "app", "chat", "email", "mail", "other"];
 
@@ -24,7 +25,7 @@ export function VisitScreen() {
   async function start(e: Event) {
     e.preventDefault();
     const payload: VisitPayload = {
-      id: crypto.randomUUID(),
+      id: newId(),
       site_id: siteId || null,
       channel,
       started_at: new Date().toISOString(),
