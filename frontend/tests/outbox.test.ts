@@ -86,9 +86,12 @@ beforeEach(async () => {
 });
 
 describe("Outbox", () => {
-  it("gives every item a client UUID and keeps it across a reopen (reload/restart)", async () => {
+  it("gives every item a time-ordered client UUID and keeps it across a reopen (reload/restart)", async () => {
     const item = await outbox.add("observation", obs());
-    expect(item.id).toMatch(/^[0-9a-f-]{36}$/);
+    const later = await outbox.add("visit", { started_at: "2026-11-20T09:00:00Z" });
+    expect(item.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(later.id > item.id).toBe(true);
+    await outbox.discard(later.id);
     expect(item.payload.id).toBe(item.id);
     db.close();
     const again = new Outbox(await openDatabase());

@@ -53,6 +53,23 @@ def test_new_pain_point_and_visit_are_usable_by_later_observations(world: World)
     assert got["pain_points"] == [{"pain_point_id": pp["id"], "severity": 5}]
 
 
+def test_items_sent_without_an_id_get_time_ordered_ids(world: World) -> None:
+    """The server makes version-7 UUIDs (app.models.base.new_id), in order of creation."""
+    pp = {"title": "Scanner beeps twice", "stage_id": world.stage(1)}
+    items = [world.obs(pain_points=[tag(world, "queue")]) for _ in range(3)]
+    for item in items:
+        del item["id"]
+    results = sync(world.alice.client, pain_points=[pp], observations=items)
+    single = world.obs(pain_points=[tag(world, "queue")])
+    del single["id"]
+    created = world.alice.client.post("/api/v1/observations", json=single)
+    assert created.status_code == 201, created.text
+    ids = [uuid.UUID(r["id"]) for r in results] + [uuid.UUID(created.json()["id"])]
+    assert [r["status"] for r in results] == ["created"] * 4
+    assert [i.version for i in ids] == [7] * 5
+    assert ids[1:] == sorted(ids[1:])  # the observations, in the order they were made
+
+
 def test_a_bad_item_never_blocks_the_rest(world: World) -> None:
     good = [world.obs(pain_points=[tag(world, "queue")]) for _ in range(3)]
     wrong_journey = world.obs(pain_points=[tag(world, "elsewhere")])
