@@ -19,6 +19,7 @@ from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, writer
 from app.core.errors import install_handlers, problem_media_in_openapi, problem_response
+from app.core.heap import freeze_once
 from app.core.http import BodyLimitMiddleware, EdgeMiddleware, MetricsMiddleware
 from app.core.hygiene import NulGuardMiddleware
 from app.core.migrations import current_revision, head_revision
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _bootstrap_admin(app)
+        if settings.freeze_heap:
+            freeze_once("startup")
         yield
         engine.dispose()
 
@@ -113,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/v1/attachments": (settings.max_upload_bytes + 64 * 1024, "multipart/form-data"),
         },
     )
-    app.add_middleware(MetricsMiddleware, registry=registry)
+    app.add_middleware(MetricsMiddleware, registry=registry, freeze_heap=settings.freeze_heap)
     app.add_middleware(EdgeMiddleware)
     return app
 

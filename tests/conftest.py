@@ -112,6 +112,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         secret_key=TEST_SECRET,
         environment="test",
+        freeze_heap=False,  # frozen objects of one test's app would outlive it
     )
 
 

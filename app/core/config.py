@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     login_address_limit: int = Field(default=100, ge=1, description="Failed logins/minute/address.")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    freeze_heap: bool = Field(
+        default=True,
+        description="Freeze the long-lived heap out of the garbage collector's full "
+        "collections (app.core.heap); off in the test suite, which builds many apps.",
+    )
 
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_sync_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PreconditionFailed, problem_response
+from app.core.heap import ResponseCounter
 
 log = logging.getLogger("gembalog.http")
 
@@ -158,8 +159,12 @@ class MetricsMiddleware:
     """Counts requests and latency by route template (never by raw path: ids would explode
     the label space)."""
 
-    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, app: ASGIApp, *, registry: CollectorRegistry, freeze_heap: bool = False
+    ) -> None:
         self.app = app
+        # Also where the responses are counted for app.core.heap's freezes.
+        self.count = ResponseCounter.count if freeze_heap else None
         self.requests = Counter(
             "gembalog_http_requests_total",
             "HTTP requests by method, route and status.",
@@ -194,6 +199,8 @@ class MetricsMiddleware:
             name = getattr(route, "path", None) or ("static" if status < 400 else "unmatched")
             self.requests.labels(scope["method"], name, str(status)).inc()
             self.latency.labels(scope["method"], name).observe(time.perf_counter() - start)
+            if self.count is not None:
+                self.count()
 
 
 def make_etag(*parts: Any) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,25 +35,10 @@ from starlette.requests import Request
 
 from app.auth.principal import Principal, authenticate
 from app.core.db import start_checkpointer
+from app.core.heap import freeze_once
 
 T = TypeVar("T")
 _GUARD = threading.Lock()
-_FROZEN = False
-
-
-def _freeze_heap() -> None:
-    """Moves every object alive at the first write (the app, its modules, SQLAlchemy's and
-    pydantic's caches: some 150,000 objects) out of the garbage collector's reach.
-    A sync batch allocates tens of thousands of objects that live until its response, so they
-    reach the oldest generation and every few batches triggered a full collection that walked
-    the whole heap: ~20 % of the sync's CPU per observation, in bursts of tens of ms. Objects
-    made later are collected as usual (gc.freeze is the documented tool for this)."""
-    global _FROZEN
-    with _GUARD:
-        if not _FROZEN:
-            _FROZEN = True
-            gc.collect()
-            gc.freeze()
 
 
 def _writer_for(request: Request) -> ThreadPoolExecutor | None:
@@ -85,8 +69,11 @@ def _run(request: Request, fn: Callable[[Session, Principal], T]) -> T:
 
 async def run_write(request: Request, fn: Callable[[Session, Principal], T]) -> T:
     """Runs fn(session, principal) in one transaction on a worker thread and commits it."""
-    if not _FROZEN:
-        _freeze_heap()
+    # The write path's own modules and caches, out of the collector's reach (app.core.heap):
+    # a sync batch's tens of thousands of objects otherwise triggered full collections that
+    # walked them (~20 % of the sync's CPU per observation, in bursts of tens of ms).
+    if request.app.state.settings.freeze_heap:
+        freeze_once("first write")
     writer = _writer_for(request)
     if writer is None:
         return await run_in_threadpool(_run, request, fn)
