@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     freeze_heap: bool = Field(
         default=True,
         description="Freeze the long-lived heap out of the garbage collector's full "
-        "collections (app.core.heap); off in the test suite, which builds many apps.",
+        "collections at start and after the first responses (app.core.heap; the write path "
+        "freezes at its first write either way); off in the test suite, which builds many "
+        "apps.",
     )
 
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -11,8 +11,9 @@ median of 30; see bench/README.md, "Backlog: the collector's pauses").
 collections skip (objects made later are collected as usual; frozen ones are still freed by
 reference counting, only cycles among them are kept). The heap is frozen at startup and
 again after the 1st, 10th, 100th and 1,000th responses, since the first requests of each
-kind import modules lazily and fill caches; and at the first write (app.observations
-.writelock), which allocates the write path's own. Each freeze is one full collection first,
+kind import modules lazily and fill caches (unless GEMBALOG_FREEZE_HEAP is false); and,
+whatever that setting says, at the first write (app.observations.writelock), which
+allocates the write path's own. Each freeze is one full collection first,
 so garbage is never frozen; after the first, they are short."""
 
 from __future__ import annotations
